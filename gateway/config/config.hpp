@@ -1,0 +1,111 @@
+#pragma once
+// The gateway's configuration: plain structs with their defaults in place.
+// A loaded Config is immutable and shared (`std::shared_ptr<const Config>`);
+// a reload builds a new one and swaps it, each request keeps the one it began with.
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace gw::config {
+
+// "host:port" as written in `server.listen`; host is an IP literal or "localhost".
+struct ListenAddress {
+  std::string host = "127.0.0.1";
+  std::uint16_t port = 8080;
+};
+
+struct Server {
+  ListenAddress listen{"127.0.0.1", 8080};
+  ListenAddress admin_listen{"127.0.0.1", 9090};
+  unsigned threads = 0;  // 0 = one per core
+  std::uint64_t max_body_bytes = 1048576;
+  std::uint32_t max_header_bytes = 16384;
+  std::uint32_t request_timeout_ms = 300000;  // whole request, streams included
+  std::uint32_t header_timeout_ms = 10000;    // slow client: request head must arrive by then
+  std::uint32_t idle_timeout_ms = 60000;      // keep-alive connection with no request
+  std::uint32_t drain_timeout_ms = 30000;     // SIGTERM: in-flight requests get this long
+  bool log_prompts = false;                   // debug only: log prompt text
+  bool playground = true;                     // serve the browser page at / and /playground
+};
+
+struct Cors {
+  std::vector<std::string> allow_origins{"*"};  // exact origins, "*" or "null"
+};
+
+struct Auth {
+  std::string api_keys_env;           // empty = open gateway
+  std::vector<std::string> api_keys;  // read from api_keys_env at load time
+};
+
+struct Price {
+  double input_per_mtok = 0;   // USD per 1M prompt tokens
+  double output_per_mtok = 0;  // USD per 1M completion tokens
+  double per_second = 0;       // USD per second of generation (local hardware)
+};
+
+// An upstream base URL such as "https://host:443/v1", split once at load.
+struct UpstreamUrl {
+  bool tls = false;
+  std::string host;
+  std::uint16_t port = 80;
+  std::string base_path;  // "/v1"; requests go to base_path + "/chat/completions"
+};
+
+struct Model {
+  std::string name;            // the name clients use (the key under `models:`)
+  std::string upstream;        // as written
+  UpstreamUrl url;             // parsed
+  std::string upstream_model;  // the name sent upstream; default: `name`
+  std::string api_key_env;     // optional
+  std::string api_key;         // read from api_key_env at load; never logged
+  std::uint32_t timeout_ms = 60000;         // longest upstream silence: before headers and between chunks
+  std::uint32_t connect_timeout_ms = 5000;  // TCP (+TLS) connect
+  Price price;
+};
+
+enum class OnEscalate { replace, refine };
+
+struct BeforeDraft {
+  std::uint64_t prompt_chars_over = 0;  // 0 = off
+  std::vector<std::string> match;       // RE2 syntax, validated at load
+};
+
+struct AfterDraft {
+  std::uint64_t chars_under = 0;  // 0 = off
+  std::uint64_t chars_over = 0;   // 0 = off
+  bool finish_reason_length = true;
+  std::vector<std::string> refusal;  // RE2 syntax, validated at load
+  bool has_mean_logprob_under = false;
+  double mean_logprob_under = 0;
+};
+
+struct Routing {
+  std::string model_alias = "auto";
+  std::string draft;     // a key of `models`
+  std::string escalate;  // a key of `models`
+  OnEscalate on_escalate = OnEscalate::replace;
+  std::string refine_prompt = "Improve clarity but keep facts:\n{draft}";
+  BeforeDraft before_draft;
+  AfterDraft after_draft;
+  std::uint32_t hold_tokens = 24;  // stream.hold_tokens
+  bool fallback = true;
+};
+
+struct Config {
+  std::string source;  // file path, or "<demo>" for the embedded default
+  Server server;
+  Cors cors;
+  Auth auth;
+  std::vector<Model> models;  // in file order
+  Routing routing;
+
+  // nullptr when `name` is not a configured model.
+  const Model* find_model(std::string_view name) const;
+};
+
+using Snapshot = std::shared_ptr<const Config>;
+
+}  // namespace gw::config
