@@ -1,0 +1,51 @@
+#include "policies/prompt.hpp"
+
+#include <string_view>
+
+#include <nlohmann/json.hpp>
+
+#include "policies/utf8.hpp"
+
+namespace gw::policies {
+namespace {
+
+bool rules_read(const nlohmann::json& role) {
+  return role.is_string() && (role == "system" || role == "user");
+}
+
+void add_text(PromptStats& stats, std::string_view text) {
+  if (!stats.text.empty()) stats.text += '\n';
+  stats.text += text;
+  stats.chars += code_points(text);
+}
+
+}  // namespace
+
+PromptStats prompt_stats(const nlohmann::json& messages) {
+  PromptStats stats;
+  if (!messages.is_array()) return stats;
+  for (const auto& message : messages) {
+    if (!message.is_object()) continue;
+    const auto role = message.find("role");
+    if (role == message.end() || !rules_read(*role)) continue;
+    const auto content = message.find("content");
+    if (content == message.end()) continue;
+    if (content->is_string()) {
+      add_text(stats, content->get_ref<const std::string&>());
+      continue;
+    }
+    if (!content->is_array()) continue;
+    for (const auto& part : *content) {
+      if (!part.is_object()) continue;
+      const auto type = part.find("type");
+      const auto text = part.find("text");
+      if (type == part.end() || *type != "text" || text == part.end() || !text->is_string()) {
+        continue;
+      }
+      add_text(stats, text->get_ref<const std::string&>());
+    }
+  }
+  return stats;
+}
+
+}  // namespace gw::policies

@@ -1,0 +1,26 @@
+#pragma once
+// What the before-draft rules look at in a chat request.
+
+#include <cstdint>
+#include <string>
+
+#include <nlohmann/json_fwd.hpp>
+
+namespace gw::policies {
+
+struct PromptStats {
+  // Every text of the `system` and `user` messages, in message order, joined
+  // with "\n" so that `\b` and words do not run across two messages.
+  std::string text;
+  // Unicode code points in those texts, separators not included (see code_points()).
+  std::uint64_t chars = 0;
+};
+
+// From a Chat Completions `messages` value. A message's content is a string or
+// an array of parts, of which only {"type":"text","text":"..."} count. Wrong
+// shapes (not an array, an entry that is not an object, no or odd content,
+// a part that is not text) are skipped, never an error: the request
+// validator reports them, this only measures.
+PromptStats prompt_stats(const nlohmann::json& messages);
+
+}  // namespace gw::policies
