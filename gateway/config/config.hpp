@@ -9,9 +9,12 @@
 #include <string_view>
 #include <vector>
 
+#include "policies/escalation.hpp"
+
 namespace gw::config {
 
-// "host:port" as written in `server.listen`; host is an IP literal or "localhost".
+// "host:port" as written in `server.listen`; host is an IP literal or "localhost"
+// (an IPv6 host is stored without its brackets: "[::1]:8080" -> "::1").
 struct ListenAddress {
   std::string host = "127.0.0.1";
   std::uint16_t port = 8080;
@@ -46,7 +49,8 @@ struct Price {
   double per_second = 0;       // USD per second of generation (local hardware)
 };
 
-// An upstream base URL such as "https://host:443/v1", split once at load.
+// An upstream base URL such as "https://host:443/v1", split once at load
+// (an IPv6 host is stored without its brackets).
 struct UpstreamUrl {
   bool tls = false;
   std::string host;
@@ -55,18 +59,18 @@ struct UpstreamUrl {
 };
 
 struct Model {
-  std::string name;            // the name clients use (the key under `models:`)
-  std::string upstream;        // as written
-  UpstreamUrl url;             // parsed
-  std::string upstream_model;  // the name sent upstream; default: `name`
-  std::string api_key_env;     // optional
-  std::string api_key;         // read from api_key_env at load; never logged
-  std::uint32_t timeout_ms = 60000;         // longest upstream silence: before headers and between chunks
+  std::string name;                  // the name clients use (the key under `models:`)
+  std::string upstream;              // as written
+  UpstreamUrl url;                   // parsed
+  std::string upstream_model;        // the name sent upstream; default: `name`
+  std::string api_key_env;           // optional
+  std::string api_key;               // read from api_key_env at load; never logged
+  std::uint32_t timeout_ms = 60000;  // longest upstream silence: before headers and between chunks
   std::uint32_t connect_timeout_ms = 5000;  // TCP (+TLS) connect
   Price price;
 };
 
-enum class OnEscalate { replace, refine };
+using OnEscalate = policies::OnEscalate;  // one enum for config and policy
 
 struct BeforeDraft {
   std::uint64_t prompt_chars_over = 0;  // 0 = off
