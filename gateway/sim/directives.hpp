@@ -1,0 +1,47 @@
+#pragma once
+// Scripted behaviours: `[sim:NAME]`, `[sim:NAME=VALUE]`, optionally `@MODEL`-scoped, found in the
+// last user message. Pure parsing, no I/O.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace gw::sim {
+
+struct Directive {
+  std::string name;
+  std::string value;  // empty when the directive has no `=VALUE`
+  std::string model;  // empty = applies to every model
+};
+
+std::vector<Directive> find_directives(std::string_view text);
+// The text with every `[sim:...]` removed (what `echo` answers).
+std::string strip_directives(std::string_view text);
+
+// The directives that apply to one model, decoded. Unknown names and bad values are ignored so a
+// typo degrades to a normal answer rather than a failure the test did not ask for.
+struct Script {
+  bool refuse = false;
+  bool short_answer = false;
+  bool long_answer = false;
+  std::optional<uint32_t> tokens;
+  std::optional<std::string> text;
+  bool force_length = false;
+  std::optional<double> logprob;
+  std::optional<uint32_t> ttft_ms;
+  std::optional<double> tokens_per_s;
+  std::optional<unsigned> error_status;
+  bool garbage = false;
+  bool empty = false;
+  std::optional<uint32_t> cut_after;
+  bool stall = false;
+  std::optional<uint32_t> stall_after;
+  bool no_usage = false;
+  bool echo = false;
+};
+
+Script script_for(const std::vector<Directive>& directives, std::string_view model);
+
+}  // namespace gw::sim

@@ -1,0 +1,82 @@
+#pragma once
+// What to answer to one chat request, and its JSON wire text. Pure: no sockets, no clocks.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <variant>
+
+#include "gateway/sim/answer.hpp"
+#include "gateway/sim/simulator.hpp"
+
+namespace gw::sim {
+
+struct ChatRequest {
+  std::string model;
+  bool stream = false;
+  bool include_usage = false;
+  bool logprobs = false;
+  std::optional<uint32_t> max_tokens;
+  uint64_t messages_hash = 0;  // over roles and texts, not raw bytes: a proxy may re-serialise
+  size_t prompt_chars = 0;
+  std::string last_user_text;
+};
+
+struct RequestError {
+  unsigned status = 400;
+  std::string message;
+  std::string param;  // empty = null
+  std::string code;   // empty = null
+};
+
+std::variant<ChatRequest, RequestError> parse_chat_request(std::string_view body);
+
+enum class Outcome { answer, error, garbage, empty, cut, stall };
+
+struct ReplyPlan {
+  Outcome outcome = Outcome::answer;
+  unsigned error_status = 0;
+  Tokens tokens;
+  std::string_view finish_reason = "stop";
+  double logprob = -0.2;
+  uint32_t ttft_ms = 0;
+  double tokens_per_s = 0;
+  std::optional<uint32_t> cut_after;    // stream: close after this many tokens
+  std::optional<uint32_t> stall_after;  // stream: go silent after this many tokens
+  bool usage = true;
+  uint32_t prompt_tokens = 0;
+};
+
+ReplyPlan plan_reply(const ChatRequest& request, const ModelProfile& profile, uint64_t seed);
+
+inline constexpr std::string_view kRefusalText =
+    "I don't know. The provided context is insufficient to answer that.";
+inline constexpr std::string_view kShortText = "OK.";
+inline constexpr uint32_t kLongTokens = 400;
+
+void append_json_string(std::string& out, std::string_view s);
+std::string error_body(std::string_view message, std::string_view type, std::string_view param,
+                       std::string_view code);
+std::string completion_body(const ChatRequest& request, const ReplyPlan& plan, std::string_view id,
+                            int64_t created);
+
+// Renders the SSE events of one stream; the shared `{"id":..,"model":..,` prefix is built once.
+class ChunkRenderer {
+ public:
+  ChunkRenderer(const ChatRequest& request, const ReplyPlan& plan, std::string_view id,
+                int64_t created);
+  std::string role() const;
+  std::string token(size_t i) const;
+  std::string finish() const;
+  std::string usage() const;
+  std::string no_choices() const;  // the `empty` behaviour
+  static std::string_view done() { return "data: [DONE]\n\n"; }
+
+ private:
+  const ChatRequest& request_;
+  const ReplyPlan& plan_;
+  std::string prefix_;
+};
+
+}  // namespace gw::sim

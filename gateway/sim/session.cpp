@@ -1,0 +1,337 @@
+#include "gateway/sim/session.hpp"
+
+#include <sys/socket.h>
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/string.hpp>
+#include <boost/beast/http.hpp>
+
+#include <algorithm>
+#include <cerrno>
+#include <charconv>
+#include <chrono>
+#include <cstdint>
+#include <nlohmann/json.hpp>
+
+#include "gateway/sim/reply.hpp"
+
+namespace gw::sim {
+namespace {
+
+namespace net = boost::asio;
+namespace http = boost::beast::http;
+using tcp = net::ip::tcp;
+using Clock = std::chrono::steady_clock;
+using namespace net::experimental::awaitable_operators;
+
+constexpr auto use_tuple = net::as_tuple(net::use_awaitable);
+constexpr uint64_t kMaxBodyBytes = 16 * 1024 * 1024;
+constexpr uint32_t kMaxHeaderBytes = 64 * 1024;
+// A stalled response re-arms its timer this often; the peer watch ends it sooner.
+constexpr auto kStallRecheck = std::chrono::hours(1);
+
+enum class After { keep_open, close };
+
+int64_t unix_now() {
+  return std::chrono::duration_cast<std::chrono::seconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+std::string_view path_of(std::string_view target) {
+  return target.substr(0, target.find('?'));
+}
+
+std::string_view error_type(unsigned status) {
+  if (status == 401) return "authentication_error";
+  if (status == 429) return "rate_limit_error";
+  return status >= 500 ? "server_error" : "invalid_request_error";
+}
+
+class Connection {
+ public:
+  Connection(tcp::socket socket, SimState& state) : socket_(std::move(socket)), state_(state) {}
+
+  net::awaitable<void> run() {
+    GaugeHold open(state_.open_connections);
+    for (;;) {
+      http::request_parser<http::string_body> parser;  // fresh per message: no state leaks
+      parser.body_limit(kMaxBodyBytes);
+      parser.header_limit(kMaxHeaderBytes);
+      auto [ec, n] = co_await http::async_read_header(socket_, buffer_, parser, use_tuple);
+      if (ec) break;  // end of stream, reset or malformed: nothing more to serve
+      // curl sends `Expect: 100-continue` for large bodies and would otherwise wait a second.
+      if (const auto expect = parser.get().find(http::field::expect);
+          expect != parser.get().end() && boost::beast::iequals(expect->value(), "100-continue")) {
+        static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+        auto [wec, wn] = co_await net::async_write(socket_, net::buffer(kContinue), use_tuple);
+        if (wec) break;
+      }
+      auto [bec, bn] = co_await http::async_read(socket_, buffer_, parser, use_tuple);
+      if (bec) break;
+      http::request<http::string_body> request = parser.release();
+      const After after = co_await dispatch(request);
+      if (after == After::close || !request.keep_alive()) break;
+    }
+    boost::system::error_code ignored;
+    socket_.shutdown(tcp::socket::shutdown_send, ignored);
+    socket_.close(ignored);
+  }
+
+ private:
+  net::awaitable<After> dispatch(const http::request<http::string_body>& request) {
+    const std::string_view path = path_of(request.target());
+    const bool keep_alive = request.keep_alive();
+    const bool get = request.method() == http::verb::get;
+    if (path == "/v1/chat/completions") {
+      if (request.method() != http::verb::post) co_return co_await method_not_allowed(keep_alive);
+      co_return co_await chat(request);
+    }
+    if (path == "/healthz" && get)
+      co_return co_await send(http::status::ok, "text/plain", "ok\n", keep_alive);
+    if (path == "/v1/models" && get) {
+      co_return co_await send(http::status::ok, "application/json", state_.models_body(),
+                              keep_alive);
+    }
+    if (path == "/sim/stats" && get) {
+      const Stats s = state_.stats();
+      const nlohmann::json body = {{"requests", s.requests},
+                                   {"open_connections", s.open_connections},
+                                   {"active_streams", s.active_streams},
+                                   {"aborted_streams", s.aborted_streams}};
+      co_return co_await send(http::status::ok, "application/json", body.dump(), keep_alive);
+    }
+    if (path == "/sim/last_request" && get) {
+      const LastRequest last = state_.last_request();
+      const nlohmann::json body = {
+          {"body", last.body}, {"authorization", last.authorization}, {"path", last.path}};
+      // Replace, not throw, on invalid UTF-8: the body is whatever the client sent.
+      co_return co_await send(http::status::ok, "application/json",
+                              body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace),
+                              keep_alive);
+    }
+    co_return co_await send(
+        http::status::not_found, "application/json",
+        error_body("Unknown path " + std::string(path), "invalid_request_error", "", "unknown_url"),
+        keep_alive);
+  }
+
+  net::awaitable<After> method_not_allowed(bool keep_alive) {
+    co_return co_await send(
+        http::status::method_not_allowed, "application/json",
+        error_body("Method not allowed", "invalid_request_error", "", "method_not_allowed"),
+        keep_alive);
+  }
+
+  net::awaitable<After> chat(const http::request<http::string_body>& request) {
+    state_.requests.fetch_add(1, std::memory_order_relaxed);
+    const auto auth = request.find(http::field::authorization);
+    state_.record(request.body(),
+                  auth == request.end() ? std::string_view{} : std::string_view(auth->value()),
+                  request.target());
+    const bool keep_alive = request.keep_alive();
+
+    auto parsed = parse_chat_request(request.body());
+    if (auto* err = std::get_if<RequestError>(&parsed)) {
+      co_return co_await send(
+          static_cast<http::status>(err->status), "application/json",
+          error_body(err->message, "invalid_request_error", err->param, err->code), keep_alive);
+    }
+    const ChatRequest& chat = std::get<ChatRequest>(parsed);
+    const ModelProfile* profile = state_.find_profile(chat.model);
+    if (profile == nullptr) {
+      co_return co_await send(http::status::not_found, "application/json",
+                              error_body("The model '" + chat.model + "' does not exist",
+                                         "invalid_request_error", "model", "model_not_found"),
+                              keep_alive);
+    }
+    const ReplyPlan plan = plan_reply(chat, *profile, state_.options().seed);
+    switch (plan.outcome) {
+      case Outcome::error:
+        co_return co_await send(static_cast<http::status>(plan.error_status), "application/json",
+                                error_body("simulated upstream error",
+                                           error_type(plan.error_status), "", "simulated_error"),
+                                keep_alive);
+      case Outcome::garbage:
+        co_return co_await send(http::status::ok, "text/plain", "this is not json", keep_alive);
+      case Outcome::cut:
+        co_return After::close;  // the client sees the connection close with no response
+      case Outcome::stall:
+        co_await stall();
+        co_return After::close;
+      case Outcome::answer:
+      case Outcome::empty:
+        break;
+    }
+    const std::string id = "chatcmpl-sim-" + std::to_string(state_.next_id.fetch_add(1) + 1);
+    if (chat.stream) co_return co_await stream(chat, plan, id, keep_alive);
+
+    const auto ttft = std::chrono::milliseconds(plan.ttft_ms);
+    const auto generation = per_token(plan) * static_cast<int64_t>(plan.tokens.size());
+    if (!co_await pause_until(Clock::now() + ttft + generation)) {
+      state_.aborted_streams.fetch_add(1, std::memory_order_relaxed);
+      co_return After::close;
+    }
+    co_return co_await send(http::status::ok, "application/json",
+                            completion_body(chat, plan, id, unix_now()), keep_alive);
+  }
+
+  net::awaitable<After> stream(const ChatRequest& chat, const ReplyPlan& plan,
+                               const std::string& id, bool keep_alive) {
+    GaugeHold active(state_.active_streams);
+    pending_.assign(
+        "HTTP/1.1 200 OK\r\nServer: llm-sim\r\nContent-Type: text/event-stream\r\n"
+        "Cache-Control: no-cache\r\nTransfer-Encoding: chunked\r\n");
+    pending_ += keep_alive ? "\r\n" : "Connection: close\r\n\r\n";
+
+    const ChunkRenderer chunks(chat, plan, id, unix_now());
+    if (plan.outcome == Outcome::empty) {
+      emit(chunks.no_choices());
+    } else {
+      const size_t n = plan.tokens.size();
+      const size_t cut_at = plan.cut_after ? std::min<size_t>(*plan.cut_after, n) : SIZE_MAX;
+      const size_t stall_at = plan.stall_after ? std::min<size_t>(*plan.stall_after, n) : SIZE_MAX;
+      const auto first_token_at = Clock::now() + std::chrono::milliseconds(plan.ttft_ms);
+      const auto gap = per_token(plan);
+      if (!co_await flush_then_pause(first_token_at)) co_return aborted();
+      emit(chunks.role());
+      size_t i = 0;
+      for (; i < n && i != cut_at && i != stall_at; ++i) {
+        // Absolute deadlines: pacing does not drift with write latency.
+        if (!co_await flush_then_pause(first_token_at + gap * static_cast<int64_t>(i))) {
+          co_return aborted();
+        }
+        emit(chunks.token(i));
+      }
+      if (i == cut_at) {  // abrupt: no final chunk, no [DONE]
+        co_await flush();
+        co_return After::close;
+      }
+      if (i == stall_at) {
+        if (co_await flush()) co_await stall();
+        co_return After::close;
+      }
+      emit(chunks.finish());
+    }
+    if (chat.include_usage && plan.usage) emit(chunks.usage());
+    emit(ChunkRenderer::done());
+    pending_ += "0\r\n\r\n";  // last chunk
+    if (!co_await flush()) co_return aborted();
+    co_return After::keep_open;
+  }
+
+  // Frames one SSE event as an HTTP chunk. Events due at the same instant share one write;
+  // anything pending is written before any wait, so no event is ever held back.
+  void emit(std::string_view event) {
+    char size[16];
+    auto [end, ec] = std::to_chars(size, size + sizeof size, event.size(), 16);
+    pending_.append(size, end);
+    pending_ += "\r\n";
+    pending_ += event;
+    pending_ += "\r\n";
+  }
+
+  net::awaitable<bool> flush() {
+    if (pending_.empty()) co_return true;
+    auto [ec, n] = co_await net::async_write(socket_, net::buffer(pending_), use_tuple);
+    pending_.clear();
+    co_return !ec;
+  }
+
+  // Writes what is pending before waiting, so no event is held back by a pause. (Shaped
+  // without an early `co_return true`: that form spun forever under GCC 12.)
+  net::awaitable<bool> flush_then_pause(Clock::time_point deadline) {
+    bool alive = true;
+    if (deadline > Clock::now()) {
+      alive = co_await flush();
+      if (alive) alive = co_await pause_until(deadline);
+    }
+    co_return alive;
+  }
+
+  static std::chrono::steady_clock::duration per_token(const ReplyPlan& plan) {
+    if (plan.tokens_per_s <= 0) return Clock::duration::zero();
+    return std::chrono::duration_cast<Clock::duration>(
+        std::chrono::duration<double>(1.0 / plan.tokens_per_s));
+  }
+
+  After aborted() {
+    state_.aborted_streams.fetch_add(1, std::memory_order_relaxed);
+    return After::close;
+  }
+
+  net::awaitable<After> send(http::status status, std::string_view content_type, std::string body,
+                             bool keep_alive) {
+    http::response<http::string_body> response{status, 11};
+    response.set(http::field::server, "llm-sim");
+    response.set(http::field::content_type, content_type);
+    response.keep_alive(keep_alive);
+    response.body() = std::move(body);
+    response.prepare_payload();
+    auto [ec, n] = co_await http::async_write(socket_, response, use_tuple);
+    co_return ec ? After::close : After::keep_open;
+  }
+
+  // Waits until `deadline`; false when the peer went away first (we stop working for nobody).
+  net::awaitable<bool> pause_until(Clock::time_point deadline) {
+    if (deadline <= Clock::now()) co_return true;
+    net::steady_timer timer(socket_.get_executor());
+    timer.expires_at(deadline);
+    while (watch_peer_) {
+      auto which = co_await (timer.async_wait(use_tuple) ||
+                             socket_.async_wait(tcp::socket::wait_read, use_tuple));
+      if (which.index() == 0) co_return true;
+      if (auto [ec] = std::get<1>(which); ec) co_return false;
+      switch (peek_peer()) {
+        case Peer::gone:
+          co_return false;
+        case Peer::sent_data:  // a pipelined request: cannot watch for EOF without consuming it
+          watch_peer_ = false;
+          break;
+        case Peer::quiet:  // a stale readiness event from before our last read
+          break;
+      }
+    }
+    co_await timer.async_wait(use_tuple);
+    co_return true;
+  }
+
+  enum class Peer { quiet, sent_data, gone };
+  Peer peek_peer() {
+    char byte = 0;
+    const ssize_t n = ::recv(socket_.native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+    if (n > 0) return Peer::sent_data;
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) return Peer::quiet;
+    return Peer::gone;
+  }
+
+  // Never answers; returns once the peer has gone (counted as an abort).
+  net::awaitable<void> stall() {
+    for (;;) {
+      const bool elapsed = co_await pause_until(Clock::now() + kStallRecheck);
+      if (!elapsed) break;
+    }
+    state_.aborted_streams.fetch_add(1, std::memory_order_relaxed);
+  }
+
+  tcp::socket socket_;
+  SimState& state_;
+  boost::beast::flat_buffer buffer_;
+  bool watch_peer_ = true;
+  std::string pending_;  // stream bytes produced but not yet written
+};
+
+}  // namespace
+
+net::awaitable<void> serve_connection(tcp::socket socket, SimState& state) {
+  boost::system::error_code ignored;
+  socket.set_option(tcp::no_delay(true), ignored);  // SSE events are small: no Nagle delay
+  Connection connection(std::move(socket), state);
+  co_await connection.run();
+}
+
+}  // namespace gw::sim
