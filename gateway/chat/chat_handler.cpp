@@ -1,0 +1,75 @@
+#include "gateway/chat/chat_handler.hpp"
+
+#include "gateway/chat/chat_request.hpp"
+#include "gateway/chat/forward.hpp"
+#include "gateway/chat/hybrid_flow.hpp"
+#include "gateway/chat/upstream_body.hpp"
+
+namespace gw::chat {
+
+namespace {
+constexpr std::size_t kMaxLoggedPromptBytes = 2048;
+}
+
+net::awaitable<void> handle_chat(Exchange& ex) {
+  ex.completion = true;
+  auto parsed = parse_chat_request(ex.req.body());
+  if (auto* err = std::get_if<http::OpenAiError>(&parsed)) {
+    co_await ex.reply_error(*err);
+    co_return;
+  }
+  auto& request = std::get<ChatRequest>(parsed);
+  ex.trace.model_requested = request.model;
+  ex.trace.stream = request.stream;
+  if (ex.cfg().server.log_prompts || ex.thread.runtime.log_prompts) {
+    ex.trace.prompt = last_user_text(request.json).substr(0, kMaxLoggedPromptBytes);
+  }
+
+  if (request.model == ex.cfg().routing.model_alias) {
+    co_await until_client_leaves(ex, hybrid_flow(ex, request));
+    co_return;
+  }
+  const config::Model* model = ex.cfg().find_model(request.model);
+  if (model == nullptr) {
+    co_await ex.reply_error(http::make_error(
+        404, "The model '" + request.model + "' does not exist or is not served by this gateway",
+        "model_not_found", "model"));
+    co_return;
+  }
+  ex.trace.route = Route::direct;
+  StreamEdits edits;
+  std::string body = direct_body(request, *model, std::move(ex.req.body()), edits);
+  co_await forward(ex, *model, std::move(body), request.stream, edits);
+}
+
+net::awaitable<void> handle_models(Exchange& ex) {
+  const auto& cfg = ex.cfg();
+  auto created = std::chrono::duration_cast<std::chrono::seconds>(
+                     std::chrono::system_clock::now().time_since_epoch())
+                     .count();
+  nlohmann::json data = nlohmann::json::array();
+  for (const auto& m : cfg.models) {
+    data.push_back({{"id", m.name},
+                    {"object", "model"},
+                    {"created", created},
+                    {"owned_by", "hybrid-gateway"},
+                    {"upstream_model", m.upstream_model},
+                    {"price",
+                     {{"input_per_mtok", m.price.input_per_mtok},
+                      {"output_per_mtok", m.price.output_per_mtok},
+                      {"per_second", m.price.per_second}}}});
+  }
+  data.push_back({{"id", cfg.routing.model_alias},
+                  {"object", "model"},
+                  {"created", created},
+                  {"owned_by", "hybrid-gateway"},
+                  {"routing",
+                   {{"draft", cfg.routing.draft},
+                    {"escalate", cfg.routing.escalate},
+                    {"on_escalate", policies::to_string(cfg.routing.on_escalate)},
+                    {"hold_tokens", cfg.routing.hold_tokens}}}});
+  nlohmann::json list = {{"object", "list"}, {"data", std::move(data)}};
+  co_await ex.reply(200, list.dump(), "application/json");
+}
+
+}  // namespace gw::chat

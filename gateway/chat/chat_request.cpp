@@ -1,0 +1,80 @@
+#include "gateway/chat/chat_request.hpp"
+
+namespace gw::chat {
+
+namespace {
+http::OpenAiError bad(std::string message, std::string param) {
+  return http::make_error(400, std::move(message), "invalid_request", std::move(param));
+}
+}  // namespace
+
+std::variant<ChatRequest, http::OpenAiError> parse_chat_request(std::string_view body) {
+  ChatRequest r;
+  try {
+    r.json = nlohmann::json::parse(body);
+  } catch (const nlohmann::json::parse_error& e) {
+    std::string what = e.what();
+    // "[json.exception.parse_error.101] parse error at line 1, column 2: ..." -> from "parse".
+    if (auto p = what.find("] "); p != std::string::npos) what.erase(0, p + 2);
+    return http::make_error(400, "request body is not valid JSON: " + what, "invalid_json");
+  }
+  if (!r.json.is_object()) return bad("request body must be a JSON object", "");
+  const auto& j = r.json;
+
+  auto model = j.find("model");
+  if (model == j.end()) return bad("you must provide a model parameter", "model");
+  if (!model->is_string() || model->get_ref<const std::string&>().empty()) {
+    return bad("'model' must be a non-empty string", "model");
+  }
+  r.model = model->get<std::string>();
+
+  auto messages = j.find("messages");
+  if (messages == j.end()) return bad("'messages' is a required property", "messages");
+  if (!messages->is_array() || messages->empty()) {
+    return bad("'messages' must be a non-empty array", "messages");
+  }
+  for (std::size_t i = 0; i < messages->size(); ++i) {
+    const auto& m = (*messages)[i];
+    auto role = m.is_object() ? m.find("role") : m.end();
+    if (!m.is_object() || role == m.end() || !role->is_string()) {
+      return bad("messages[" + std::to_string(i) + "] must be an object with a string 'role'",
+                 "messages[" + std::to_string(i) + "]");
+    }
+    auto content = m.find("content");
+    if (content != m.end() && !content->is_string() && !content->is_array() &&
+        !content->is_null()) {
+      return bad("messages[" + std::to_string(i) + "].content must be a string or an array",
+                 "messages[" + std::to_string(i) + "].content");
+    }
+  }
+
+  if (auto s = j.find("stream"); s != j.end() && !s->is_null()) {
+    if (!s->is_boolean()) return bad("'stream' must be a boolean", "stream");
+    r.stream = s->get<bool>();
+  }
+  if (auto so = j.find("stream_options"); so != j.end() && !so->is_null()) {
+    if (!so->is_object()) return bad("'stream_options' must be an object", "stream_options");
+    if (auto iu = so->find("include_usage"); iu != so->end() && !iu->is_null()) {
+      if (!iu->is_boolean()) {
+        return bad("'stream_options.include_usage' must be a boolean",
+                   "stream_options.include_usage");
+      }
+      r.include_usage = iu->get<bool>();
+    }
+  }
+  if (auto lp = j.find("logprobs"); lp != j.end() && !lp->is_null()) {
+    if (!lp->is_boolean()) return bad("'logprobs' must be a boolean", "logprobs");
+    r.logprobs = lp->get<bool>();
+  }
+  for (const char* key : {"max_tokens", "max_completion_tokens", "n"}) {
+    if (auto v = j.find(key); v != j.end() && !v->is_null() && !v->is_number_unsigned()) {
+      return bad(std::string("'") + key + "' must be a non-negative integer", key);
+    }
+  }
+  if (auto t = j.find("temperature"); t != j.end() && !t->is_null() && !t->is_number()) {
+    return bad("'temperature' must be a number", "temperature");
+  }
+  return r;
+}
+
+}  // namespace gw::chat

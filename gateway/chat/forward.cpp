@@ -1,0 +1,128 @@
+#include "gateway/chat/forward.hpp"
+
+#include <boost/asio/experimental/awaitable_operators.hpp>
+
+#include "gateway/chat/stream_relay.hpp"
+
+namespace gw::chat {
+
+using namespace net::experimental::awaitable_operators;
+
+namespace {
+
+// Bounded: a non-streamed completion larger than this is not relayed.
+constexpr std::size_t kMaxUpstreamBodyBytes = 64 * 1024 * 1024;
+// Bounded: an upstream's error body is read up to this size.
+constexpr std::size_t kMaxUpstreamErrorBytes = 1024 * 1024;
+// Bounded: bytes a client may pipeline while its previous request is being answered.
+constexpr std::size_t kMaxPipelinedBytes = 1024 * 1024;
+constexpr std::size_t kClientReadChunkBytes = 4096;
+
+// Resolves when the client closes its connection; bytes it pipelines meanwhile are kept.
+net::awaitable<void> watch_client(Exchange& ex) {
+  for (;;) {
+    if (ex.client_buffer.size() >= kMaxPipelinedBytes) {
+      net::steady_timer until_deadline(ex.client.get_executor(), ex.deadline);
+      co_await until_deadline.async_wait(kAsTuple);
+      co_return;
+    }
+    auto [ec, n] = co_await ex.client.async_read_some(
+        ex.client_buffer.prepare(kClientReadChunkBytes), kAsTuple);
+    if (ec) co_return;
+    ex.client_buffer.commit(n);
+  }
+}
+
+net::awaitable<void> relay(Exchange& ex, const config::Model& m, std::string body, bool stream,
+                           const StreamEdits& edits) {
+  UpstreamLeg& leg = ex.trace.new_leg(m.name);
+  leg.prepared = Clock::now();
+  ex.trace.model_answered = m.name;
+  upstream::Call call(ex.thread.pool, m, leg);
+  auto err = co_await call.start(std::move(body), stream, ex.trace.request_id);
+  if (err != upstream::CallError::none) {
+    co_await ex.reply_error(call_failure(err, call.connect_error(), m));
+    co_return;
+  }
+  if (call.status() < 200 || call.status() > 299) {
+    co_await reply_upstream_error(ex, call, m);
+    co_return;
+  }
+  if (stream && call.event_stream()) {
+    if (!co_await ex.begin_stream(200, "text/event-stream")) co_return;
+    http::SseParser parser;
+    co_await relay_events(ex, call, leg, m, parser, edits);
+    co_return;
+  }
+  std::string answer;
+  auto rerr = co_await call.read_all(answer, kMaxUpstreamBodyBytes);
+  if (rerr != upstream::CallError::none) {
+    co_await ex.reply_error(call_failure(rerr, call.connect_error(), m));
+    co_return;
+  }
+  leg.first_token = leg.done = Clock::now();
+  if (Usage u = usage_in(answer); u.present) {
+    leg.prompt_tokens = u.prompt_tokens;
+    leg.completion_tokens = u.completion_tokens;
+    leg.usage_reported = true;
+  }
+  co_await ex.reply(call.status(), std::move(answer), "application/json");
+}
+
+}  // namespace
+
+http::OpenAiError call_failure(upstream::CallError err, upstream::ConnectError connect,
+                               const config::Model& m) {
+  using upstream::CallError;
+  switch (err) {
+    case CallError::timeout:
+      return http::make_error(504,
+                              "upstream " + m.name + " did not answer within " +
+                                  std::to_string(connect == upstream::ConnectError::timeout
+                                                     ? m.connect_timeout_ms
+                                                     : m.timeout_ms) +
+                                  " ms",
+                              "upstream_timeout");
+    case CallError::connect:
+      return http::make_error(502,
+                              "upstream " + m.name + " is unreachable (" +
+                                  std::string(upstream::to_string(connect)) +
+                                  " failed: " + m.upstream + ")",
+                              "upstream_unreachable");
+    case CallError::too_large:
+      return http::make_error(502, "upstream " + m.name + " sent a response over the size limit",
+                              "upstream_error");
+    default:
+      return http::make_error(
+          502, "upstream " + m.name + " failed: " + std::string(upstream::to_string(err)),
+          "upstream_error");
+  }
+}
+
+net::awaitable<void> reply_upstream_error(Exchange& ex, upstream::Call& call,
+                                          const config::Model& m) {
+  std::string upstream_body;
+  auto err = co_await call.read_all(upstream_body, kMaxUpstreamErrorBytes);
+  if (err != upstream::CallError::none && err != upstream::CallError::too_large) {
+    co_await ex.reply_error(call_failure(err, call.connect_error(), m));
+    co_return;
+  }
+  co_await ex.reply_error(http::wrap_upstream_error(call.status(), upstream_body, m.name));
+}
+
+net::awaitable<void> until_client_leaves(Exchange& ex, net::awaitable<void> work) {
+  auto winner = co_await (std::move(work) || watch_client(ex));
+  if (winner.index() == 1) {
+    // The client left first: work was cancelled and its upstream connection closed.
+    ex.keep_alive = false;
+    ex.trace.status = 499;  // nginx's "client closed request", for the log
+    ex.trace.error = "client_gone";
+  }
+}
+
+net::awaitable<void> forward(Exchange& ex, const config::Model& model, std::string body,
+                             bool stream, const StreamEdits& edits) {
+  co_await until_client_leaves(ex, relay(ex, model, std::move(body), stream, edits));
+}
+
+}  // namespace gw::chat

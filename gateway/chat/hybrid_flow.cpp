@@ -1,0 +1,381 @@
+#include "gateway/chat/hybrid_flow.hpp"
+
+#include "gateway/chat/completion.hpp"
+#include "gateway/chat/forward.hpp"
+#include "gateway/chat/stream_relay.hpp"
+#include "gateway/chat/upstream_body.hpp"
+#include "gateway/log/access_log.hpp"
+#include "policies/before_draft.hpp"
+#include "policies/judge.hpp"
+#include "policies/prompt.hpp"
+
+namespace gw::chat {
+
+namespace {
+
+// Bounded: a non-streamed draft or answer larger than this is a failed call.
+constexpr std::size_t kMaxCompletionBytes = 64 * 1024 * 1024;
+
+using policies::Reason;
+
+// One routed request in flight: the snapshot's routing, the parsed request, the decisions.
+struct Flow {
+  Exchange& ex;
+  ChatRequest& request;
+  const ServingConfig& sc;
+  const config::Routing& routing;
+  bool want_logprobs;  // the judge needs the draft's logprobs
+
+  Flow(Exchange& e, ChatRequest& r)
+      : ex(e),
+        request(r),
+        sc(*e.serving),
+        routing(e.cfg().routing),
+        want_logprobs(e.cfg().routing.after_draft.has_mean_logprob_under) {}
+
+  void decide(Route route, const config::Model& answering, Reason reason) {
+    ex.trace.route = route;
+    ex.trace.model_answered = answering.name;
+    ex.trace.reason = reason == Reason::none ? std::string_view{} : policies::to_string(reason);
+  }
+
+  policies::Verdict judge(const DraftText& d, bool complete) const {
+    return policies::judge(sc.rules, policies::Draft{d.text, d.finish_reason, d.logprobs, complete});
+  }
+};
+
+// A whole (non-streamed) completion from one model, parsed; nullopt after a failure, with the
+// failure's error in `error`.
+struct WholeAnswer {
+  nlohmann::json body;
+  DraftText draft;
+};
+
+net::awaitable<std::optional<WholeAnswer>> call_whole(Flow& f, const config::Model& m,
+                                                      std::string body,
+                                                      std::optional<http::OpenAiError>& error) {
+  UpstreamLeg& leg = f.ex.trace.new_leg(m.name);
+  leg.prepared = Clock::now();
+  upstream::Call call(f.ex.thread.pool, m, leg);
+  auto err = co_await call.start(std::move(body), false, f.ex.trace.request_id);
+  std::string answer;
+  if (err == upstream::CallError::none) {
+    if (call.status() < 200 || call.status() > 299) {
+      co_await call.read_all(answer, kMaxCompletionBytes);
+      error = http::wrap_upstream_error(call.status(), answer, m.name);
+      co_return std::nullopt;
+    }
+    err = co_await call.read_all(answer, kMaxCompletionBytes);
+  }
+  if (err != upstream::CallError::none) {
+    error = call_failure(err, call.connect_error(), m);
+    co_return std::nullopt;
+  }
+  leg.first_token = leg.done = Clock::now();
+  WholeAnswer out{nlohmann::json::parse(answer, nullptr, false), {}};
+  auto draft = read_completion(out.body);
+  if (!draft || draft->text.empty()) {
+    // Garbage, no choices, or no text: a failed call, never a crash.
+    error = http::make_error(502, "upstream " + m.name + " returned no usable completion",
+                             "upstream_error");
+    co_return std::nullopt;
+  }
+  out.draft = std::move(*draft);
+  Usage u = read_usage(out.body);
+  leg.usage_reported = u.present;
+  leg.prompt_tokens = u.present ? u.prompt_tokens : 0;
+  leg.completion_tokens = u.present ? u.completion_tokens : estimate_tokens(out.draft.text.size());
+  co_return out;
+}
+
+// Sends a parsed answer to the client as the model that produced it, usage summed over legs.
+net::awaitable<void> reply_whole(Flow& f, WholeAnswer& a, const config::Model& m,
+                                 const Usage& earlier_legs, bool strip) {
+  a.body["model"] = m.name;
+  if (earlier_legs.prompt_tokens || earlier_legs.completion_tokens) add_usage(a.body, earlier_legs);
+  if (strip) strip_logprobs(a.body);
+  co_await f.ex.reply(200, a.body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace),
+                      "application/json");
+}
+
+Usage usage_of(const UpstreamLeg& leg) { return {leg.prompt_tokens, leg.completion_tokens, true}; }
+
+const config::Model& other(const Flow& f, const config::Model& m) {
+  return &m == f.sc.draft ? *f.sc.escalate : *f.sc.draft;
+}
+
+// ---- non-streamed ----------------------------------------------------------------------------
+
+// Straight to one model (before_draft fired, or a failed draft falls back): on failure, one
+// retry on the other model when routing.fallback allows.
+net::awaitable<void> whole_on(Flow& f, const config::Model& m, Route route, Reason reason) {
+  std::optional<http::OpenAiError> error;
+  auto answer = co_await call_whole(f, m, routed_body(f.request, m, false, false), error);
+  if (!answer && f.routing.fallback && route != Route::fallback) {
+    const config::Model& alt = other(f, m);
+    std::optional<http::OpenAiError> alt_error;
+    auto alt_answer = co_await call_whole(f, alt, routed_body(f.request, alt, false, false),
+                                          alt_error);
+    if (alt_answer) {
+      f.decide(Route::fallback, alt, Reason::upstream_error);
+      co_await reply_whole(f, *alt_answer, alt, {}, false);
+      co_return;
+    }
+  }
+  if (!answer) {
+    f.decide(route, m, reason);
+    co_await f.ex.reply_error(*error);
+    co_return;
+  }
+  f.decide(route, m, reason);
+  co_await reply_whole(f, *answer, m, {}, false);
+}
+
+net::awaitable<void> hybrid_whole(Flow& f) {
+  const config::Model& draft_model = *f.sc.draft;
+  const config::Model& large = *f.sc.escalate;
+  std::optional<http::OpenAiError> error;
+  auto draft = co_await call_whole(
+      f, draft_model, routed_body(f.request, draft_model, false, f.want_logprobs), error);
+  if (!draft) {
+    if (!f.routing.fallback) {
+      f.decide(Route::draft, draft_model, Reason::none);
+      co_await f.ex.reply_error(*error);
+      co_return;
+    }
+    co_await whole_on(f, large, Route::fallback, Reason::upstream_error);
+    co_return;
+  }
+  auto verdict = f.judge(draft->draft, true);
+  bool strip = f.want_logprobs && !f.request.logprobs;
+  if (!verdict.escalate) {
+    f.decide(Route::draft, draft_model, Reason::none);
+    co_await reply_whole(f, *draft, draft_model, {}, strip);
+    co_return;
+  }
+
+  auto messages = policies::escalation_messages(f.routing.on_escalate, f.request.json["messages"],
+                                                draft->draft.text, f.routing.refine_prompt);
+  Usage draft_usage = usage_of(f.ex.trace.legs[0]);
+  auto answer =
+      co_await call_whole(f, large, routed_body(f.request, large, false, false, &messages), error);
+  if (!answer) {
+    if (f.routing.fallback) {  // the draft is the best answer there is
+      f.decide(Route::fallback, draft_model, Reason::upstream_error);
+      co_await reply_whole(f, *draft, draft_model, {}, strip);
+    } else {
+      f.decide(Route::escalated, large, verdict.reason);
+      co_await f.ex.reply_error(*error);
+    }
+    co_return;
+  }
+  f.decide(Route::escalated, large, verdict.reason);
+  co_await reply_whole(f, *answer, large, draft_usage, false);
+}
+
+// ---- streamed --------------------------------------------------------------------------------
+
+// Opens a streamed call; false (and `error`) when it failed before any byte could be relayed.
+net::awaitable<bool> open_stream(Flow& f, upstream::Call& call, const config::Model& m,
+                                 std::string body, std::optional<http::OpenAiError>& error) {
+  auto err = co_await call.start(std::move(body), true, f.ex.trace.request_id);
+  if (err != upstream::CallError::none) {
+    error = call_failure(err, call.connect_error(), m);
+    co_return false;
+  }
+  if (call.status() < 200 || call.status() > 299) {
+    std::string text;
+    co_await call.read_all(text, kMaxCompletionBytes);
+    error = http::wrap_upstream_error(call.status(), text, m.name);
+    co_return false;
+  }
+  if (!call.event_stream()) {
+    error = http::make_error(502, "upstream " + m.name + " did not stream (no text/event-stream)",
+                             "upstream_error");
+    co_return false;
+  }
+  co_return true;
+}
+
+// Streams one model's answer to the client (before_draft fired, or after an escalation or a
+// failed draft); on failure before the first byte, one retry on the other model.
+net::awaitable<void> stream_on(Flow& f, const config::Model& m, Route route, Reason reason,
+                               const nlohmann::json* messages) {
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    const config::Model& target = attempt == 0 ? m : other(f, m);
+    UpstreamLeg& leg = f.ex.trace.new_leg(target.name);
+    leg.prepared = Clock::now();
+    upstream::Call call(f.ex.thread.pool, target, leg);
+    std::optional<http::OpenAiError> error;
+    const bool refined = attempt == 0 && messages;
+    if (co_await open_stream(f, call, target,
+                             routed_body(f.request, target, true, false, refined ? messages : nullptr),
+                             error)) {
+      if (attempt == 0) {
+        f.decide(route, target, reason);
+      } else {
+        f.decide(Route::fallback, target, Reason::upstream_error);
+      }
+      if (!co_await f.ex.begin_stream(200, "text/event-stream")) co_return;
+      http::SseParser parser;
+      co_await relay_events(f.ex, call, leg, target, parser, routed_edits(f.request, target, false));
+      co_return;
+    }
+    if (attempt == 1 || !f.routing.fallback || route == Route::fallback) {
+      f.decide(route, target, reason);
+      co_await f.ex.reply_error(*error);
+      co_return;
+    }
+  }
+}
+
+// What the hold window saw of the draft stream.
+struct Held {
+  DraftText draft;
+  std::string out;  // the events as the client would get them, not yet sent
+  bool complete = false;
+  bool broken = false;  // not a parseable chat stream
+};
+
+// Reads draft events into `held` until `hold_tokens` content tokens or the end of the draft.
+net::awaitable<upstream::CallError> hold_window(upstream::Call& call, UpstreamLeg& leg,
+                                                http::SseParser& parser, Held& held,
+                                                std::uint32_t hold_tokens,
+                                                const StreamEdits& edits) {
+  for (;;) {
+    while (auto ev = parser.next()) {
+      if (ev->has_data && ev->data == "[DONE]") {
+        held.complete = true;
+      } else if (ev->has_data) {
+        auto chunk = read_chunk(ev->data);
+        if (!chunk) {
+          held.broken = true;
+          co_return upstream::CallError::none;
+        }
+        accumulate(held.draft, *chunk);
+      }
+      append_event(held.out, *ev, edits, leg);
+      if (held.complete || held.draft.tokens >= hold_tokens) co_return upstream::CallError::none;
+    }
+    if (parser.overflowed()) {
+      held.broken = true;
+      co_return upstream::CallError::none;
+    }
+    auto [err, piece] = co_await call.read_some();
+    if (err != upstream::CallError::none) co_return err;
+    if (piece.empty()) {
+      held.complete = true;
+      co_return upstream::CallError::none;
+    }
+    parser.feed(piece);
+  }
+}
+
+net::awaitable<void> hybrid_stream(Flow& f) {
+  const config::Model& draft_model = *f.sc.draft;
+  const config::Model& large = *f.sc.escalate;
+  UpstreamLeg& leg = f.ex.trace.new_leg(draft_model.name);
+  leg.prepared = Clock::now();
+  upstream::Call call(f.ex.thread.pool, draft_model, leg);
+  std::optional<http::OpenAiError> error;
+  auto fail_draft = [&]() -> net::awaitable<void> {
+    if (!f.routing.fallback) {
+      f.decide(Route::draft, draft_model, Reason::none);
+      co_await f.ex.reply_error(error.value_or(http::make_error(
+          502, "upstream " + draft_model.name + " sent an unusable stream", "upstream_error")));
+      co_return;
+    }
+    call.finish();
+    co_await stream_on(f, large, Route::fallback, Reason::upstream_error, nullptr);
+  };
+  if (!co_await open_stream(f, call, draft_model,
+                            routed_body(f.request, draft_model, true, f.want_logprobs), error)) {
+    co_await fail_draft();
+    co_return;
+  }
+
+  // Hold the first hold_tokens draft tokens: nothing reaches the client before the verdict,
+  // so the headers that announce the route are true.
+  const StreamEdits edits = routed_edits(f.request, draft_model, f.want_logprobs);
+  http::SseParser parser;
+  Held held;
+  auto err =
+      co_await hold_window(call, leg, parser, held, f.routing.hold_tokens, edits);
+  if (err != upstream::CallError::none || held.broken ||
+      (held.complete && held.draft.text.empty())) {
+    if (err != upstream::CallError::none) error = call_failure(err, call.connect_error(), draft_model);
+    co_await fail_draft();
+    co_return;
+  }
+  auto verdict = f.judge(held.draft, held.complete);
+  if (!verdict.escalate) {
+    f.decide(Route::draft, draft_model, Reason::none);
+    if (!co_await f.ex.begin_stream(200, "text/event-stream")) co_return;
+    if (held.complete) {
+      leg.done = Clock::now();
+      if (co_await f.ex.write_chunk(held.out)) co_await f.ex.end_stream();
+      co_return;
+    }
+    if (!co_await f.ex.write_chunk(held.out)) co_return;
+    // Committed: later signals cannot change the route, but they are counted so users can tune.
+    DraftText whole = std::move(held.draft);
+    if (co_await relay_events(f.ex, call, leg, draft_model, parser, edits, &whole)) {
+      auto late = f.judge(whole, true);
+      if (late.escalate) f.ex.trace.would_escalate = policies::to_string(late.reason);
+    }
+    co_return;
+  }
+
+  // Abandon the draft. Refine needs all of it, so read the rest first (never sent); replace
+  // closes the draft request at once so the small model stops generating.
+  DraftText full = std::move(held.draft);
+  if (f.routing.on_escalate == config::OnEscalate::refine && !held.complete) {
+    std::string ignored;
+    StreamEdits none;
+    for (;;) {
+      while (auto ev = parser.next()) {
+        if (ev->has_data && ev->data != "[DONE]") {
+          if (auto chunk = read_chunk(ev->data)) accumulate(full, *chunk);
+        }
+        append_event(ignored, *ev, none, leg);
+        ignored.clear();
+      }
+      auto [rerr, piece] = co_await call.read_some();
+      if (rerr != upstream::CallError::none || piece.empty()) break;
+      parser.feed(piece);
+    }
+  }
+  leg.done = Clock::now();
+  call.finish();
+  if (f.routing.on_escalate == config::OnEscalate::refine) {
+    auto messages = policies::escalation_messages(config::OnEscalate::refine,
+                                                  f.request.json["messages"], full.text,
+                                                  f.routing.refine_prompt);
+    co_await stream_on(f, large, Route::escalated, verdict.reason, &messages);
+  } else {
+    co_await stream_on(f, large, Route::escalated, verdict.reason, nullptr);
+  }
+}
+
+}  // namespace
+
+net::awaitable<void> hybrid_flow(Exchange& ex, ChatRequest& request) {
+  Flow f(ex, request);
+  auto stats = policies::prompt_stats(request.json["messages"]);
+  auto before = policies::before_draft(f.sc.rules, stats);
+  if (before.escalate) {
+    if (request.stream) {
+      co_await stream_on(f, *f.sc.escalate, Route::escalated, before.reason, nullptr);
+    } else {
+      co_await whole_on(f, *f.sc.escalate, Route::escalated, before.reason);
+    }
+    co_return;
+  }
+  if (request.stream) {
+    co_await hybrid_stream(f);
+  } else {
+    co_await hybrid_whole(f);
+  }
+}
+
+}  // namespace gw::chat

@@ -1,0 +1,12 @@
+#pragma once
+// HybridFlow: requests for the routing alias (`auto`): draft on the small model, judge, and
+// answer with the draft or escalate to the large model.
+
+#include "gateway/chat/chat_request.hpp"
+#include "gateway/server/exchange.hpp"
+
+namespace gw::chat {
+
+net::awaitable<void> hybrid_flow(Exchange& ex, ChatRequest& request);
+
+}  // namespace gw::chat

@@ -1,0 +1,82 @@
+#include "gateway/chat/stream_relay.hpp"
+
+namespace gw::chat {
+
+bool carries_content(std::string_view data) {
+  auto p = data.find("\"content\":\"");
+  return p != std::string_view::npos && p + 11 < data.size() && data[p + 11] != '"';
+}
+
+std::string sse_error_event(const http::OpenAiError& e) { return "data: " + e.body() + "\n\n"; }
+
+void append_event(std::string& out, const http::SseEvent& ev, const StreamEdits& edits,
+                  UpstreamLeg& leg) {
+  if (ev.has_data) {
+    if (carries_content(ev.data)) {
+      if (leg.first_token == Clock::time_point{}) leg.first_token = Clock::now();
+      ++leg.content_events;
+    }
+    if (Usage u = usage_in(ev.data); u.present) {
+      leg.prompt_tokens = u.prompt_tokens;
+      leg.completion_tokens = u.completion_tokens;
+      leg.usage_reported = true;
+    }
+    if (edits.any()) {
+      auto edited = edit_chunk(ev.data, edits);
+      if (!edited) return;  // dropped
+      if (*edited != ev.data) {
+        out.append("data: ").append(*edited).append("\n\n");
+        return;
+      }
+    }
+  }
+  out.append(ev.raw);
+}
+
+net::awaitable<void> end_stream_with_error(Exchange& ex, const http::OpenAiError& e) {
+  ex.trace.error = e.code.value_or(e.type);
+  if (co_await ex.write_chunk(sse_error_event(e))) co_await ex.end_stream();
+}
+
+net::awaitable<bool> relay_events(Exchange& ex, upstream::Call& call, UpstreamLeg& leg,
+                                  const config::Model& m, http::SseParser& parser,
+                                  const StreamEdits& edits, DraftText* observe) {
+  std::string out;
+  for (;;) {
+    out.clear();
+    while (auto ev = parser.next()) {
+      if (observe && ev->has_data && ev->data != "[DONE]") {
+        if (auto chunk = read_chunk(ev->data)) accumulate(*observe, *chunk);
+      }
+      append_event(out, *ev, edits, leg);
+    }
+    if (parser.overflowed()) {
+      co_await end_stream_with_error(
+          ex, http::make_error(502, "upstream " + m.name + " sent an oversized event",
+                               "upstream_error"));
+      co_return false;
+    }
+    if (!co_await ex.write_chunk(out)) co_return false;
+
+    auto [err, piece] = co_await call.read_some();
+    if (err != upstream::CallError::none) {
+      // After the head is out the status cannot change: end with an error event.
+      co_await end_stream_with_error(
+          ex, err == upstream::CallError::timeout
+                  ? http::make_error(504, "upstream " + m.name + " stalled mid-stream",
+                                     "upstream_timeout")
+                  : http::make_error(502, "upstream " + m.name + " broke off the stream",
+                                     "upstream_error"));
+      co_return false;
+    }
+    if (piece.empty()) break;
+    parser.feed(piece);
+  }
+  // An upstream that ends without a final blank line: pass its last bytes on as they were.
+  if (!co_await ex.write_chunk(parser.pending())) co_return false;
+  leg.done = Clock::now();
+  bool ended = co_await ex.end_stream();
+  co_return ended;
+}
+
+}  // namespace gw::chat

@@ -1,0 +1,36 @@
+#pragma once
+// SseRelay: upstream SSE events to the client as each one completes, with the edits a route
+// needs (model name, logprobs and usage the client did not ask for); usage and the first token
+// are recorded in the request's trace on the way.
+
+#include <string>
+
+#include "gateway/chat/completion.hpp"
+#include "gateway/http/sse_parser.hpp"
+#include "gateway/server/exchange.hpp"
+#include "gateway/upstream/call.hpp"
+
+namespace gw::chat {
+
+// The first event that carries generated text marks the first token: a cheap check, no parse.
+bool carries_content(std::string_view data);
+
+// Appends `ev` to `out` as the client should get it (edited, or nothing when dropped), and
+// records its usage and first token in `leg`.
+void append_event(std::string& out, const http::SseEvent& ev, const StreamEdits& edits,
+                  UpstreamLeg& leg);
+
+// An OpenAI error as an SSE event: how a stream that cannot finish ends, never silently.
+std::string sse_error_event(const http::OpenAiError& e);
+
+// Relays the rest of `call`'s events (the parser may hold a partial event already) and ends the
+// chunked response. `observe`, when given, accumulates the text relayed. Returns false when the
+// stream broke off (an error event was sent) or the client could not be written to.
+net::awaitable<bool> relay_events(Exchange& ex, upstream::Call& call, UpstreamLeg& leg,
+                                  const config::Model& m, http::SseParser& parser,
+                                  const StreamEdits& edits, DraftText* observe = nullptr);
+
+// Ends a started stream with an error event.
+net::awaitable<void> end_stream_with_error(Exchange& ex, const http::OpenAiError& e);
+
+}  // namespace gw::chat

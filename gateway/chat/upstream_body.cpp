@@ -1,0 +1,74 @@
+#include "gateway/chat/upstream_body.hpp"
+
+namespace gw::chat {
+
+namespace {
+constexpr std::string_view kIncludeUsage = R"("stream_options":{"include_usage":true},)";
+}
+
+std::string direct_body(const ChatRequest& request, const config::Model& model,
+                        std::string client_body, StreamEdits& edits) {
+  bool add_usage = request.stream && !request.include_usage;
+  edits.drop_usage = add_usage;
+  if (model.upstream_model == request.model) {
+    if (!add_usage) return client_body;
+    if (!request.json.contains("stream_options")) {
+      // Splice the member in after the opening brace: still the client's bytes otherwise.
+      auto brace = client_body.find('{');
+      client_body.insert(brace + 1, kIncludeUsage);
+      return client_body;
+    }
+  }
+  nlohmann::json j = request.json;
+  j["model"] = model.upstream_model;
+  if (add_usage) j["stream_options"]["include_usage"] = true;
+  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+std::string routed_body(const ChatRequest& request, const config::Model& model, bool stream,
+                        bool want_logprobs, const nlohmann::json* messages) {
+  nlohmann::json j = request.json;
+  j["model"] = model.upstream_model;
+  j["stream"] = stream;
+  if (stream) {
+    j["stream_options"]["include_usage"] = true;
+  } else {
+    j.erase("stream_options");
+  }
+  if (want_logprobs && !request.logprobs) j["logprobs"] = true;
+  if (messages) j["messages"] = *messages;
+  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+StreamEdits routed_edits(const ChatRequest& request, const config::Model& model,
+                         bool want_logprobs) {
+  StreamEdits e;
+  if (model.upstream_model != model.name) e.model = model.name;
+  e.strip_logprobs = want_logprobs && !request.logprobs;
+  e.drop_usage = request.stream && !request.include_usage;
+  return e;
+}
+
+std::string last_user_text(const nlohmann::json& body) {
+  auto messages = body.find("messages");
+  if (messages == body.end() || !messages->is_array()) return {};
+  for (auto it = messages->rbegin(); it != messages->rend(); ++it) {
+    if (!it->is_object() || it->value("role", "") != "user") continue;
+    auto content = it->find("content");
+    if (content == it->end()) return {};
+    if (content->is_string()) return content->get<std::string>();
+    std::string text;
+    if (content->is_array()) {
+      for (const auto& part : *content) {
+        if (part.is_object() && part.value("type", "") == "text" && part.contains("text") &&
+            part["text"].is_string()) {
+          text += part["text"].get<std::string>();
+        }
+      }
+    }
+    return text;
+  }
+  return {};
+}
+
+}  // namespace gw::chat

@@ -1,0 +1,30 @@
+#pragma once
+// The body sent upstream for a chat request, and the edits its answer then needs on the way back.
+
+#include <string>
+
+#include "gateway/chat/chat_request.hpp"
+#include "gateway/chat/completion.hpp"
+#include "gateway/config/config.hpp"
+
+namespace gw::chat {
+
+// A direct request: the client's bytes as sent whenever possible (no re-serialisation); the
+// model name substituted when `upstream_model` differs; streams ask for usage (for the token
+// and cost metrics), and `edits` then drops it for a client that did not ask.
+std::string direct_body(const ChatRequest& request, const config::Model& model,
+                        std::string client_body, StreamEdits& edits);
+
+// A leg of a routed (`auto`) request: the request with `messages` replaced when given, sent to
+// `model` as a stream or not, asking for logprobs when the judge needs them.
+std::string routed_body(const ChatRequest& request, const config::Model& model, bool stream,
+                        bool want_logprobs, const nlohmann::json* messages = nullptr);
+
+// The edits a routed leg's answer needs before the client sees it.
+StreamEdits routed_edits(const ChatRequest& request, const config::Model& model,
+                         bool want_logprobs);
+
+// The last user message's text, for the debug prompt log.
+std::string last_user_text(const nlohmann::json& body);
+
+}  // namespace gw::chat

@@ -1,0 +1,53 @@
+#include "gateway/http/sse_parser.hpp"
+
+namespace gw::http {
+
+void SseParser::feed(std::string_view bytes) {
+  if (event_start_ > 0) {  // drop bytes of events already handed out
+    buf_.erase(0, event_start_);
+    scan_ -= event_start_;
+    event_start_ = 0;
+  }
+  buf_.append(bytes);
+}
+
+std::optional<SseEvent> SseParser::next() {
+  while (scan_ < buf_.size()) {
+    // Find the end of the line starting at scan_: "\n", "\r\n" or a lone "\r".
+    std::size_t eol = buf_.find_first_of("\r\n", scan_);
+    if (eol == std::string::npos) break;
+    std::size_t next_line = eol + 1;
+    if (buf_[eol] == '\r') {
+      if (eol + 1 == buf_.size()) break;  // a '\n' may still follow: wait for it
+      if (buf_[eol + 1] == '\n') next_line = eol + 2;
+    }
+    std::string_view line(buf_.data() + scan_, eol - scan_);
+    scan_ = next_line;
+
+    if (line.empty()) {  // blank line: the event is complete
+      SseEvent out = std::move(current_);
+      current_ = SseEvent{};
+      out.raw = std::string_view(buf_).substr(event_start_, scan_ - event_start_);
+      event_start_ = scan_;
+      return out;
+    }
+    if (line.front() == ':') continue;  // comment
+    std::string_view field = line, value;
+    if (auto colon = line.find(':'); colon != std::string_view::npos) {
+      field = line.substr(0, colon);
+      value = line.substr(colon + 1);
+      if (!value.empty() && value.front() == ' ') value.remove_prefix(1);
+    }
+    if (field == "data") {
+      if (current_.has_data) current_.data.push_back('\n');
+      current_.data.append(value);
+      current_.has_data = true;
+    } else if (field == "event") {
+      current_.event.assign(value);
+    }
+  }
+  if (buf_.size() - event_start_ > max_event_bytes_) overflowed_ = true;
+  return std::nullopt;
+}
+
+}  // namespace gw::http

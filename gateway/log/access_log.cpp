@@ -1,0 +1,138 @@
+#include "gateway/log/access_log.hpp"
+
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <ctime>
+
+namespace gw {
+
+void append_json_string(std::string& out, std::string_view s) {
+  out.push_back('"');
+  for (unsigned char c : s) {
+    switch (c) {
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      default:
+        if (c < 0x20) {
+          char buf[8];
+          std::snprintf(buf, sizeof buf, "\\u%04x", c);
+          out += buf;
+        } else {
+          out.push_back(static_cast<char>(c));
+        }
+    }
+  }
+  out.push_back('"');
+}
+
+namespace {
+
+void append_timestamp(std::string& out) {
+  auto now = std::chrono::system_clock::now();
+  auto secs = std::chrono::system_clock::to_time_t(now);
+  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() %
+            1000;
+  std::tm tm{};
+  gmtime_r(&secs, &tm);
+  char buf[40];
+  std::size_t n = std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
+  n += static_cast<std::size_t>(
+      std::snprintf(buf + n, sizeof buf - n, ".%03dZ", static_cast<int>(ms)));
+  out.append("{\"ts\":\"").append(buf, n).append("\"");
+}
+
+void field(std::string& out, std::string_view key, std::string_view value) {
+  out.append(",\"").append(key).append("\":");
+  append_json_string(out, value);
+}
+
+void number(std::string& out, std::string_view key, double value) {
+  char buf[48];
+  int n = std::snprintf(buf, sizeof buf, "%.3f", value);
+  out.append(",\"").append(key).append("\":").append(buf, static_cast<std::size_t>(n));
+}
+
+void integer(std::string& out, std::string_view key, unsigned long long value) {
+  out.append(",\"").append(key).append("\":").append(std::to_string(value));
+}
+
+}  // namespace
+
+void AccessLog::write_line(std::string& line) const {
+  line.append("}\n");
+  // One write per line: lines from several threads never interleave.
+  const char* p = line.data();
+  std::size_t left = line.size();
+  while (left > 0) {
+    auto n = ::write(fd_, p, left);
+    if (n <= 0) return;  // a closed log must not take requests down with it
+    p += n;
+    left -= static_cast<std::size_t>(n);
+  }
+}
+
+void AccessLog::request(const RequestTrace& t) const {
+  std::string line;
+  line.reserve(384);
+  append_timestamp(line);
+  field(line, "level", t.status >= 500 ? "warn" : "info");
+  field(line, "event", "request");
+  field(line, "id", t.request_id);
+  field(line, "method", t.method);
+  field(line, "path", t.path);
+  integer(line, "status", t.status);
+  number(line, "duration_ms", ms_between(t.received, t.finished));
+  integer(line, "bytes", t.bytes_out);
+  if (!t.model_requested.empty()) {
+    field(line, "model", t.model_requested);
+    field(line, "route", to_string(t.route));
+    field(line, "answered_by", t.model_answered);
+    line.append(",\"stream\":").append(t.stream ? "true" : "false");
+  }
+  if (!t.reason.empty()) field(line, "reason", t.reason);
+  if (!t.would_escalate.empty()) field(line, "would_escalate", t.would_escalate);
+  if (t.first_byte != Clock::time_point{}) {
+    number(line, "first_byte_ms", ms_between(t.received, t.first_byte));
+  }
+  for (int i = 0; i < t.leg_count; ++i) {
+    const auto& leg = t.legs[i];
+    std::string prefix = i == 0 ? "leg1_" : "leg2_";
+    field(line, prefix + "model", leg.model);
+    integer(line, prefix + "status", leg.status);
+    if (leg.prompt_tokens || leg.completion_tokens) {
+      integer(line, prefix + "prompt_tokens", leg.prompt_tokens);
+      integer(line, prefix + "completion_tokens", leg.completion_tokens);
+    }
+  }
+  if (!t.error.empty()) field(line, "error", t.error);
+  if (!t.prompt.empty()) field(line, "prompt", t.prompt);
+  write_line(line);
+}
+
+void AccessLog::event(std::string_view level, std::string_view event, std::string_view message,
+                      std::string_view extra_json) const {
+  std::string line;
+  append_timestamp(line);
+  field(line, "level", level);
+  field(line, "event", event);
+  field(line, "message", message);
+  if (!extra_json.empty()) line.append(",").append(extra_json);
+  write_line(line);
+}
+
+}  // namespace gw

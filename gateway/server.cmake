@@ -1,0 +1,25 @@
+# The daemon: libraries split by concern, so tests link only what they need.
+add_library(gateway_http STATIC
+  http/openai_error.cpp http/cors.cpp http/sse_parser.cpp
+  trace/request_trace.cpp log/access_log.cpp chat/chat_request.cpp chat/completion.cpp
+  chat/upstream_body.cpp)
+target_include_directories(gateway_http PUBLIC ${PROJECT_SOURCE_DIR})
+target_link_libraries(gateway_http PUBLIC nlohmann_json::nlohmann_json gateway_config policies)
+
+add_library(gateway_core STATIC
+  upstream/pool.cpp upstream/call.cpp
+  server/serving_config.cpp server/exchange.cpp server/client_session.cpp server/api_router.cpp server/gateway.cpp
+  chat/chat_handler.cpp chat/forward.cpp chat/stream_relay.cpp chat/hybrid_flow.cpp
+  admin/admin_handlers.cpp metrics/metrics.cpp)
+target_link_libraries(gateway_core PUBLIC gateway_http gateway_config policies
+  Boost::headers OpenSSL::SSL OpenSSL::Crypto Threads::Threads prometheus-cpp::core)
+
+add_custom_command(
+  OUTPUT ${CMAKE_CURRENT_BINARY_DIR}/demo_config.cpp
+  COMMAND ${CMAKE_COMMAND} -DINPUT=${PROJECT_SOURCE_DIR}/config/demo.yaml
+          -DOUTPUT=${CMAKE_CURRENT_BINARY_DIR}/demo_config.cpp
+          -P ${CMAKE_CURRENT_SOURCE_DIR}/embed_demo_config.cmake
+  DEPENDS ${PROJECT_SOURCE_DIR}/config/demo.yaml ${CMAKE_CURRENT_SOURCE_DIR}/embed_demo_config.cmake)
+
+add_executable(hybrid-gateway main.cpp ${CMAKE_CURRENT_BINARY_DIR}/demo_config.cpp)
+target_link_libraries(hybrid-gateway PRIVATE gateway_core llm_sim_core)

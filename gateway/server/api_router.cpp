@@ -1,0 +1,97 @@
+#include "gateway/server/api_router.hpp"
+
+#include "gateway/admin/admin_handlers.hpp"
+#include "gateway/chat/chat_handler.hpp"
+
+namespace gw {
+
+namespace {
+
+std::string_view path_of(std::string_view target) {
+  return target.substr(0, target.find('?'));
+}
+
+bool equal_constant_time(std::string_view a, std::string_view b) {
+  unsigned char diff = a.size() == b.size() ? 0 : 1;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    diff |= static_cast<unsigned char>(a[i] ^ (i < b.size() ? b[i] : 0));
+  }
+  return diff == 0;
+}
+
+net::awaitable<void> method_not_allowed(Exchange& ex, std::string_view allowed) {
+  co_await ex.reply_error(http::make_error(
+      405, "method " + std::string(ex.trace.method) + " is not allowed on " + ex.trace.path +
+               " (use " + std::string(allowed) + ")",
+      "method_not_allowed"));
+}
+
+net::awaitable<void> not_found(Exchange& ex) {
+  co_await ex.reply_error(
+      http::make_error(404, "no route for " + std::string(ex.trace.path), "not_found"));
+}
+
+}  // namespace
+
+bool authorized(const config::Auth& auth, std::string_view header) {
+  if (auth.api_keys.empty()) return true;
+  constexpr std::string_view kBearer = "Bearer ";
+  if (header.size() <= kBearer.size() || header.substr(0, kBearer.size()) != kBearer) return false;
+  auto key = header.substr(kBearer.size());
+  bool ok = false;
+  for (const auto& k : auth.api_keys) ok |= equal_constant_time(key, k);
+  return ok;
+}
+
+net::awaitable<void> route_api(Exchange& ex) {
+  auto path = path_of(ex.req.target());
+  auto method = ex.req.method();
+  if (method == bhttp::verb::options) {
+    co_await ex.reply_preflight();
+    co_return;
+  }
+  bool chat = path == "/v1/chat/completions";
+  bool models = path == "/v1/models";
+  if (chat || models) {
+    if (!authorized(ex.cfg().auth, ex.req[bhttp::field::authorization])) {
+      co_await ex.reply_error(http::make_error(
+          401, "invalid or missing API key: send 'Authorization: Bearer <key>'",
+          "invalid_api_key"));
+      co_return;
+    }
+    if (chat && method != bhttp::verb::post) {
+      co_await method_not_allowed(ex, "POST");
+      co_return;
+    }
+    if (models && method != bhttp::verb::get) {
+      co_await method_not_allowed(ex, "GET");
+      co_return;
+    }
+    // Not `co_await (c ? a : b)`: GCC 12 destroys that temporary awaitable twice.
+    if (chat) {
+      co_await chat::handle_chat(ex);
+    } else {
+      co_await chat::handle_models(ex);
+    }
+    co_return;
+  }
+  co_await not_found(ex);
+}
+
+net::awaitable<void> route_admin(Exchange& ex) {
+  auto path = path_of(ex.req.target());
+  // No `co_return co_await`: GCC 12 miscompiles it after an earlier co_return.
+  if (ex.req.method() != bhttp::verb::get && ex.req.method() != bhttp::verb::head) {
+    co_await method_not_allowed(ex, "GET");
+  } else if (path == "/healthz") {
+    co_await admin::handle_healthz(ex);
+  } else if (path == "/readyz") {
+    co_await admin::handle_readyz(ex);
+  } else if (path == "/metrics") {
+    co_await admin::handle_metrics(ex);
+  } else {
+    co_await not_found(ex);
+  }
+}
+
+}  // namespace gw

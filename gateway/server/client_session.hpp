@@ -1,0 +1,13 @@
+#pragma once
+// A client connection: reads requests one after another (keep-alive) within the limits and
+// timeouts of `server:`, and hands each to a router.
+
+#include "gateway/server/exchange.hpp"
+
+namespace gw {
+
+using Router = net::awaitable<void> (*)(Exchange&);
+
+net::awaitable<void> run_client_session(ThreadContext& thread, tcp::socket socket, Router route);
+
+}  // namespace gw

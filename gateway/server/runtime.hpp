@@ -1,0 +1,43 @@
+#pragma once
+// What the I/O threads share (Runtime) and what each owns alone (ThreadContext).
+
+#include <atomic>
+#include <cstdint>
+#include <list>
+
+#include "gateway/server/net.hpp"
+#include "gateway/server/serving_config.hpp"
+#include "gateway/upstream/pool.hpp"
+
+namespace gw {
+
+class AccessLog;
+class Metrics;
+
+struct Runtime {
+  explicit Runtime(ServingSnapshot initial) : config(std::move(initial)) {}
+
+  ConfigStore config;
+  std::atomic<bool> draining{false};
+  bool log_prompts = false;  // --log-prompts
+  std::atomic<std::int64_t> inflight_requests{0};
+  AccessLog* log = nullptr;
+  Metrics* metrics = nullptr;
+};
+
+// Everything one I/O thread owns: its io_context, its upstream pool, its client connections.
+struct ThreadContext {
+  ThreadContext(Runtime& rt, net::ssl::context& tls) : runtime(rt), pool(tls) {}
+  // Pooled sockets close while their io_context lives; coroutines the io_context destroys
+  // afterwards (after a drain timeout) find the pool shut.
+  ~ThreadContext() { pool.shut_down(); }
+
+  Runtime& runtime;
+  upstream::Pool pool;     // declared before ioc: outlives the coroutines ioc destroys
+  net::io_context ioc{1};  // one thread runs it: Asio may skip locking
+  // Client connections waiting for their next request: closed at once when draining starts.
+  std::list<beast::tcp_stream*> idle_clients;
+  unsigned index = 0;
+};
+
+}  // namespace gw

@@ -1,0 +1,37 @@
+#include "gateway/server/serving_config.hpp"
+
+#include <stdexcept>
+
+namespace gw {
+
+namespace {
+policies::Rules compile_rules(const config::Routing& r) {
+  policies::RuleSpec spec;
+  spec.before_draft.prompt_chars_over = r.before_draft.prompt_chars_over;
+  spec.before_draft.match = r.before_draft.match;
+  spec.after_draft.chars_under = r.after_draft.chars_under;
+  spec.after_draft.chars_over = r.after_draft.chars_over;
+  spec.after_draft.finish_reason_length = r.after_draft.finish_reason_length;
+  spec.after_draft.refusal = r.after_draft.refusal;
+  if (r.after_draft.has_mean_logprob_under) {
+    spec.after_draft.mean_logprob_under = r.after_draft.mean_logprob_under;
+  }
+  auto compiled = policies::Rules::compile(std::move(spec));
+  if (auto* errors = std::get_if<std::vector<policies::RuleError>>(&compiled)) {
+    // The loader validated every pattern already; reaching this is a bug, not bad input.
+    throw std::invalid_argument("routing rules do not compile: " + errors->front().describe());
+  }
+  return std::get<policies::Rules>(std::move(compiled));
+}
+}  // namespace
+
+ServingConfig::ServingConfig(config::Snapshot c)
+    : cfg(std::move(c)),
+      cors(cfg->cors.allow_origins),
+      rules(compile_rules(cfg->routing)),
+      draft(cfg->find_model(cfg->routing.draft)),
+      escalate(cfg->find_model(cfg->routing.escalate)) {
+  if (!draft || !escalate) throw std::invalid_argument("routing names an unknown model");
+}
+
+}  // namespace gw

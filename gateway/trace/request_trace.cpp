@@ -1,0 +1,55 @@
+#include "gateway/trace/request_trace.hpp"
+
+#include <cstdio>
+
+namespace gw {
+
+std::string_view to_string(Route r) {
+  switch (r) {
+    case Route::direct:
+      return "direct";
+    case Route::draft:
+      return "draft";
+    case Route::escalated:
+      return "escalated";
+    case Route::fallback:
+      return "fallback";
+  }
+  return "direct";
+}
+
+double ms_between(Clock::time_point from, Clock::time_point to) {
+  if (from == Clock::time_point{} || to == Clock::time_point{} || to < from) return 0;
+  return std::chrono::duration<double, std::milli>(to - from).count();
+}
+
+namespace {
+void append_stage(std::string& out, const char* name, double ms) {
+  char buf[64];
+  int n = std::snprintf(buf, sizeof buf, "%s%s;dur=%.3f", out.empty() ? "" : ", ", name, ms);
+  out.append(buf, static_cast<std::size_t>(n));
+}
+}  // namespace
+
+std::string server_timing(const RequestTrace& t, Clock::time_point now) {
+  std::string out;
+  if (t.leg_count == 0) {
+    append_stage(out, "total", ms_between(t.received, now));
+    return out;
+  }
+  const UpstreamLeg& first = t.legs[0];
+  const UpstreamLeg& last = t.legs[t.leg_count - 1];
+  append_stage(out, "prep", ms_between(t.received, first.prepared));
+  append_stage(out, "upstream", ms_between(last.prepared, last.headers));
+  if (last.first_token != Clock::time_point{}) {
+    append_stage(out, "ttft", ms_between(t.received, last.first_token));
+  }
+  if (t.leg_count == 2) {
+    append_stage(out, "draft", ms_between(first.prepared, first.done));
+    append_stage(out, "escalation", ms_between(last.prepared, now));
+  }
+  append_stage(out, "total", ms_between(t.received, now));
+  return out;
+}
+
+}  // namespace gw

@@ -1,0 +1,133 @@
+#include "gateway/upstream/pool.hpp"
+
+#include <sys/socket.h>
+
+#include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/ssl/host_name_verification.hpp>
+
+namespace gw::upstream {
+
+using namespace net::experimental::awaitable_operators;
+
+std::string_view to_string(ConnectError e) {
+  switch (e) {
+    case ConnectError::none:
+      return "none";
+    case ConnectError::resolve:
+      return "resolve";
+    case ConnectError::connect:
+      return "connect";
+    case ConnectError::timeout:
+      return "connect_timeout";
+    case ConnectError::tls:
+      return "tls";
+  }
+  return "connect";
+}
+
+std::string Pool::key_of(const config::UpstreamUrl& u) {
+  return (u.tls ? "https://" : "http://") + u.host + ":" + std::to_string(u.port);
+}
+
+namespace {
+
+// A pooled connection the peer closed (or wrote to unasked) while idle is not reused.
+bool still_open(Connection& c) {
+  char byte;
+  auto n = ::recv(c.tcp().socket().native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+  return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
+}
+
+// async_resolve has no deadline of its own: race it against a timer.
+net::awaitable<std::pair<error_code, tcp::resolver::results_type>> resolve_within(
+    const config::UpstreamUrl& u, Clock::time_point deadline) {
+  auto ex = co_await net::this_coro::executor;
+  error_code ip_ec;
+  auto ip = net::ip::make_address(u.host, ip_ec);
+  if (!ip_ec) {  // IP literal: no lookup
+    co_return std::pair{error_code{},
+                        tcp::resolver::results_type::create(tcp::endpoint(ip, u.port), u.host,
+                                                            std::to_string(u.port))};
+  }
+  tcp::resolver resolver(ex);
+  net::steady_timer timer(ex, deadline);
+  auto result = co_await (resolver.async_resolve(u.host, std::to_string(u.port), kAsTuple) ||
+                          timer.async_wait(kAsTuple));
+  if (result.index() == 1) co_return std::pair{error_code(net::error::timed_out), tcp::resolver::results_type{}};
+  auto [ec, results] = std::get<0>(std::move(result));
+  co_return std::pair{ec, std::move(results)};
+}
+
+}  // namespace
+
+net::awaitable<std::pair<ConnectError, std::unique_ptr<Connection>>> Pool::acquire(
+    const config::Model& model, bool allow_reuse) {
+  const auto& u = model.url;
+  if (allow_reuse) {
+    auto it = idle_.find(key_of(u));
+    if (it != idle_.end()) {
+      auto now = Clock::now();
+      while (!it->second.empty()) {
+        auto conn = std::move(it->second.back());
+        it->second.pop_back();
+        if (now - conn->idle_since < std::chrono::milliseconds(kMaxIdleAgeMs) &&
+            still_open(*conn)) {
+          conn->reused = true;
+          co_return std::pair{ConnectError::none, std::move(conn)};
+        }
+      }
+    }
+  }
+
+  auto deadline = Clock::now() + std::chrono::milliseconds(model.connect_timeout_ms);
+  auto [rec, endpoints] = co_await resolve_within(u, deadline);
+  if (rec) {
+    co_return std::pair{rec == net::error::timed_out ? ConnectError::timeout : ConnectError::resolve,
+                        nullptr};
+  }
+  beast::tcp_stream tcp_stream(co_await net::this_coro::executor);
+  tcp_stream.expires_at(deadline);
+  auto [cec, ep] = co_await tcp_stream.async_connect(endpoints, kAsTuple);
+  if (cec) {
+    co_return std::pair{cec == beast::error::timeout ? ConnectError::timeout : ConnectError::connect,
+                        nullptr};
+  }
+  tcp_stream.socket().set_option(tcp::no_delay(true));
+  if (!u.tls) {
+    tcp_stream.expires_never();
+    co_return std::pair{ConnectError::none, std::make_unique<Connection>(std::move(tcp_stream))};
+  }
+
+  TlsStream tls(std::move(tcp_stream), tls_);
+  if (!SSL_set_tlsext_host_name(tls.native_handle(), u.host.c_str())) {
+    co_return std::pair{ConnectError::tls, nullptr};
+  }
+  tls.set_verify_mode(net::ssl::verify_peer);
+  tls.set_verify_callback(net::ssl::host_name_verification(u.host));
+  auto [hec] = co_await tls.async_handshake(net::ssl::stream_base::client, kAsTuple);
+  if (hec) {
+    co_return std::pair{hec == beast::error::timeout ? ConnectError::timeout : ConnectError::tls,
+                        nullptr};
+  }
+  beast::get_lowest_layer(tls).expires_never();
+  co_return std::pair{ConnectError::none, std::make_unique<Connection>(std::move(tls))};
+}
+
+void Pool::release(const config::Model& model, std::unique_ptr<Connection> conn) {
+  if (closed_) return;
+  auto& idle = idle_[key_of(model.url)];
+  if (idle.size() >= kMaxIdlePerUpstream) return;  // closes it
+  conn->tcp().expires_never();
+  conn->idle_since = Clock::now();
+  idle.push_back(std::move(conn));
+}
+
+std::size_t Pool::idle_count() const {
+  std::size_t n = 0;
+  for (const auto& [key, conns] : idle_) n += conns.size();
+  return n;
+}
+
+void Pool::close_idle() { idle_.clear(); }
+
+}  // namespace gw::upstream
