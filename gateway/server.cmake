@@ -10,7 +10,7 @@ add_library(gateway_core STATIC
   upstream/pool.cpp upstream/call.cpp
   server/serving_config.cpp server/exchange.cpp server/client_session.cpp server/api_router.cpp server/gateway.cpp
   chat/chat_handler.cpp chat/forward.cpp chat/stream_relay.cpp chat/hybrid_flow.cpp
-  admin/admin_handlers.cpp metrics/metrics.cpp)
+  admin/admin_handlers.cpp metrics/metrics.cpp metrics/cost.cpp)
 target_link_libraries(gateway_core PUBLIC gateway_http gateway_config policies
   Boost::headers OpenSSL::SSL OpenSSL::Crypto Threads::Threads prometheus-cpp::core)
 
@@ -23,3 +23,15 @@ add_custom_command(
 
 add_executable(hybrid-gateway main.cpp ${CMAKE_CURRENT_BINARY_DIR}/demo_config.cpp)
 target_link_libraries(hybrid-gateway PRIVATE gateway_core llm_sim_core)
+
+# The browser playground: every file in gateway/ui/ compiled in.
+file(GLOB UI_FILES CONFIGURE_DEPENDS ${CMAKE_CURRENT_SOURCE_DIR}/ui/*.html
+     ${CMAKE_CURRENT_SOURCE_DIR}/ui/*.js ${CMAKE_CURRENT_SOURCE_DIR}/ui/*.css
+     ${CMAKE_CURRENT_SOURCE_DIR}/ui/*.svg)
+add_custom_command(
+  OUTPUT ${CMAKE_CURRENT_BINARY_DIR}/ui_assets.cpp
+  COMMAND ${CMAKE_COMMAND} -DUI_DIR=${CMAKE_CURRENT_SOURCE_DIR}/ui
+          -DOUTPUT=${CMAKE_CURRENT_BINARY_DIR}/ui_assets.cpp
+          -P ${CMAKE_CURRENT_SOURCE_DIR}/ui/embed_ui.cmake
+  DEPENDS ${UI_FILES} ${CMAKE_CURRENT_SOURCE_DIR}/ui/embed_ui.cmake)
+target_sources(gateway_core PRIVATE ${CMAKE_CURRENT_BINARY_DIR}/ui_assets.cpp)

@@ -52,7 +52,7 @@ net::awaitable<void> handle_metrics(Exchange& ex) {
   auto& metrics = ex.thread.runtime.metrics;
   std::string text;
   if (metrics) {
-    metrics->refresh_process_metrics(ex.thread.runtime);
+    metrics->refresh_process_metrics();
     text = prometheus::TextSerializer().Serialize(metrics->registry->Collect());
   }
   co_await ex.reply(200, std::move(text), "text/plain; version=0.0.4; charset=utf-8");

@@ -4,15 +4,30 @@
 #include "gateway/chat/forward.hpp"
 #include "gateway/chat/hybrid_flow.hpp"
 #include "gateway/chat/upstream_body.hpp"
+#include "gateway/metrics/metrics.hpp"
 
 namespace gw::chat {
 
 namespace {
 constexpr std::size_t kMaxLoggedPromptBytes = 2048;
-}
+
+// gateway_inflight_requests follows every exit path.
+struct InflightGauge {
+  prometheus::Gauge* g;
+  explicit InflightGauge(Metrics* m) : g(m ? &m->inflight_requests : nullptr) {
+    if (g) g->Increment();
+  }
+  ~InflightGauge() {
+    if (g) g->Decrement();
+  }
+};
+
+}  // namespace
 
 net::awaitable<void> handle_chat(Exchange& ex) {
   ex.completion = true;
+  InflightGauge inflight(ex.thread.runtime.metrics);
+  ex.trace.prompt_chars = ex.req.body().size();  // refined by routing; used only to estimate
   auto parsed = parse_chat_request(ex.req.body());
   if (auto* err = std::get_if<http::OpenAiError>(&parsed)) {
     co_await ex.reply_error(*err);

@@ -35,9 +35,9 @@ net::awaitable<void> watch_client(Exchange& ex) {
 
 net::awaitable<void> relay(Exchange& ex, const config::Model& m, std::string body, bool stream,
                            const StreamEdits& edits) {
-  UpstreamLeg& leg = ex.trace.new_leg(m.name);
+  UpstreamLeg& leg = ex.trace.new_leg(m);
   leg.prepared = Clock::now();
-  ex.trace.model_answered = m.name;
+  ex.trace.answered = &m;
   upstream::Call call(ex.thread.pool, m, leg);
   auto err = co_await call.start(std::move(body), stream, ex.trace.request_id);
   if (err != upstream::CallError::none) {

@@ -35,7 +35,7 @@ struct Flow {
 
   void decide(Route route, const config::Model& answering, Reason reason) {
     ex.trace.route = route;
-    ex.trace.model_answered = answering.name;
+    ex.trace.answered = &answering;
     ex.trace.reason = reason == Reason::none ? std::string_view{} : policies::to_string(reason);
   }
 
@@ -54,7 +54,7 @@ struct WholeAnswer {
 net::awaitable<std::optional<WholeAnswer>> call_whole(Flow& f, const config::Model& m,
                                                       std::string body,
                                                       std::optional<http::OpenAiError>& error) {
-  UpstreamLeg& leg = f.ex.trace.new_leg(m.name);
+  UpstreamLeg& leg = f.ex.trace.new_leg(m);
   leg.prepared = Clock::now();
   upstream::Call call(f.ex.thread.pool, m, leg);
   auto err = co_await call.start(std::move(body), false, f.ex.trace.request_id);
@@ -76,6 +76,7 @@ net::awaitable<std::optional<WholeAnswer>> call_whole(Flow& f, const config::Mod
   auto draft = read_completion(out.body);
   if (!draft || draft->text.empty()) {
     // Garbage, no choices, or no text: a failed call, never a crash.
+    leg.error = "bad_response";
     error = http::make_error(502, "upstream " + m.name + " returned no usable completion",
                              "upstream_error");
     co_return std::nullopt;
@@ -203,7 +204,7 @@ net::awaitable<void> stream_on(Flow& f, const config::Model& m, Route route, Rea
                                const nlohmann::json* messages) {
   for (int attempt = 0; attempt < 2; ++attempt) {
     const config::Model& target = attempt == 0 ? m : other(f, m);
-    UpstreamLeg& leg = f.ex.trace.new_leg(target.name);
+    UpstreamLeg& leg = f.ex.trace.new_leg(target);
     leg.prepared = Clock::now();
     upstream::Call call(f.ex.thread.pool, target, leg);
     std::optional<http::OpenAiError> error;
@@ -274,7 +275,7 @@ net::awaitable<upstream::CallError> hold_window(upstream::Call& call, UpstreamLe
 net::awaitable<void> hybrid_stream(Flow& f) {
   const config::Model& draft_model = *f.sc.draft;
   const config::Model& large = *f.sc.escalate;
-  UpstreamLeg& leg = f.ex.trace.new_leg(draft_model.name);
+  UpstreamLeg& leg = f.ex.trace.new_leg(draft_model);
   leg.prepared = Clock::now();
   upstream::Call call(f.ex.thread.pool, draft_model, leg);
   std::optional<http::OpenAiError> error;
@@ -303,7 +304,11 @@ net::awaitable<void> hybrid_stream(Flow& f) {
       co_await hold_window(call, leg, parser, held, f.routing.hold_tokens, edits);
   if (err != upstream::CallError::none || held.broken ||
       (held.complete && held.draft.text.empty())) {
-    if (err != upstream::CallError::none) error = call_failure(err, call.connect_error(), draft_model);
+    if (err != upstream::CallError::none) {
+      error = call_failure(err, call.connect_error(), draft_model);
+    } else {
+      leg.error = held.broken ? "bad_response" : "empty_draft";
+    }
     co_await fail_draft();
     co_return;
   }
@@ -362,6 +367,7 @@ net::awaitable<void> hybrid_stream(Flow& f) {
 net::awaitable<void> hybrid_flow(Exchange& ex, ChatRequest& request) {
   Flow f(ex, request);
   auto stats = policies::prompt_stats(request.json["messages"]);
+  ex.trace.prompt_chars = stats.chars;
   auto before = policies::before_draft(f.sc.rules, stats);
   if (before.escalate) {
     if (request.stream) {

@@ -101,7 +101,7 @@ void AccessLog::request(const RequestTrace& t) const {
   if (!t.model_requested.empty()) {
     field(line, "model", t.model_requested);
     field(line, "route", to_string(t.route));
-    field(line, "answered_by", t.model_answered);
+    if (t.answered) field(line, "answered_by", t.answered->name);
     line.append(",\"stream\":").append(t.stream ? "true" : "false");
   }
   if (!t.reason.empty()) field(line, "reason", t.reason);
@@ -112,7 +112,8 @@ void AccessLog::request(const RequestTrace& t) const {
   for (int i = 0; i < t.leg_count; ++i) {
     const auto& leg = t.legs[i];
     std::string prefix = i == 0 ? "leg1_" : "leg2_";
-    field(line, prefix + "model", leg.model);
+    field(line, prefix + "model", leg.model ? std::string_view(leg.model->name) : "");
+    if (!leg.error.empty()) field(line, prefix + "error", leg.error);
     integer(line, prefix + "status", leg.status);
     if (leg.prompt_tokens || leg.completion_tokens) {
       integer(line, prefix + "prompt_tokens", leg.prompt_tokens);

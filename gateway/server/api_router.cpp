@@ -2,6 +2,7 @@
 
 #include "gateway/admin/admin_handlers.hpp"
 #include "gateway/chat/chat_handler.hpp"
+#include "gateway/ui/assets.hpp"
 
 namespace gw {
 
@@ -24,6 +25,14 @@ net::awaitable<void> method_not_allowed(Exchange& ex, std::string_view allowed) 
       405, "method " + std::string(ex.trace.method) + " is not allowed on " + ex.trace.path +
                " (use " + std::string(allowed) + ")",
       "method_not_allowed"));
+}
+
+// The playground page and its files; off with server.playground: false.
+const ui::Asset* playground_asset(const Exchange& ex, std::string_view path) {
+  if (!ex.cfg().server.playground || ex.req.method() != bhttp::verb::get) return nullptr;
+  if (path == "/" || path == "/playground") return ui::find_asset("/ui/index.html");
+  if (path.substr(0, 4) == "/ui/") return ui::find_asset(path);
+  return nullptr;
 }
 
 net::awaitable<void> not_found(Exchange& ex) {
@@ -73,6 +82,10 @@ net::awaitable<void> route_api(Exchange& ex) {
     } else {
       co_await chat::handle_models(ex);
     }
+    co_return;
+  }
+  if (const ui::Asset* asset = playground_asset(ex, path)) {
+    co_await ex.reply(200, std::string(asset->body), asset->content_type);
     co_return;
   }
   co_await not_found(ex);

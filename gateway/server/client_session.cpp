@@ -4,6 +4,7 @@
 #include <random>
 
 #include "gateway/log/access_log.hpp"
+#include "gateway/metrics/metrics.hpp"
 
 namespace gw {
 
@@ -132,6 +133,7 @@ net::awaitable<void> run_client_session(ThreadContext& t, tcp::socket socket, Ro
     stream.expires_at(ex.deadline);
     co_await route(ex);
     ex.trace.finished = Clock::now();
+    if (ex.completion && snap->metrics) snap->metrics->record(ex.trace);
     if (rt.log) rt.log->request(ex.trace);
     if (!ex.keep_alive || !ex.head_sent()) break;
 

@@ -22,7 +22,7 @@ void Exchange::add_common_headers(bhttp::fields& f) {
   if (!trace.request_id.empty()) f.set("x-request-id", trace.request_id);
   if (completion) {
     f.set("x-gateway-route", to_string(trace.route));
-    if (!trace.model_answered.empty()) f.set("x-gateway-model", trace.model_answered);
+    if (trace.answered) f.set("x-gateway-model", trace.answered->name);
     if (!trace.reason.empty()) f.set("x-gateway-escalation-reason", trace.reason);
     f.set("Server-Timing", server_timing(trace, Clock::now()));
   }

@@ -69,7 +69,8 @@ net::awaitable<void> accept_loop(ThreadContext& t, tcp::acceptor& acceptor, Rout
 class Daemon {
  public:
   explicit Daemon(GatewayOptions o)
-      : opts_(std::move(o)), runtime_(std::make_shared<ServingConfig>(opts_.config)) {
+      : opts_(std::move(o)),
+        runtime_(std::make_shared<ServingConfig>(opts_.config, &metrics_)) {
     runtime_.log = &log_;
     runtime_.log_prompts = opts_.log_prompts;
     runtime_.metrics = &metrics_;
@@ -166,7 +167,7 @@ class Daemon {
                  "listen addresses and threads change only on restart; the rest is applied");
     }
     try {
-      runtime_.config.replace(std::make_shared<ServingConfig>(result.config));
+      runtime_.config.replace(std::make_shared<ServingConfig>(result.config, &metrics_));
     } catch (const std::exception& e) {
       metrics_.reloads_failed.Increment();
       log_.event("error", "reload_failed", e.what());

@@ -2,6 +2,8 @@
 
 #include <stdexcept>
 
+#include "gateway/metrics/metrics.hpp"
+
 namespace gw {
 
 namespace {
@@ -25,13 +27,16 @@ policies::Rules compile_rules(const config::Routing& r) {
 }
 }  // namespace
 
-ServingConfig::ServingConfig(config::Snapshot c)
+ServingConfig::ServingConfig(config::Snapshot c, Metrics* m)
     : cfg(std::move(c)),
       cors(cfg->cors.allow_origins),
       rules(compile_rules(cfg->routing)),
       draft(cfg->find_model(cfg->routing.draft)),
       escalate(cfg->find_model(cfg->routing.escalate)) {
   if (!draft || !escalate) throw std::invalid_argument("routing names an unknown model");
+  if (m) metrics = std::make_unique<MetricsTable>(*m, *cfg);
 }
+
+ServingConfig::~ServingConfig() = default;
 
 }  // namespace gw

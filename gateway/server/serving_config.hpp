@@ -13,15 +13,21 @@
 
 namespace gw {
 
+class Metrics;
+class MetricsTable;
+
 struct ServingConfig {
   // Throws std::invalid_argument when the config cannot be served (the loader prevents it).
-  explicit ServingConfig(config::Snapshot c);
+  // `metrics` may be null (no recording).
+  ServingConfig(config::Snapshot c, Metrics* metrics);
+  ~ServingConfig();
 
   config::Snapshot cfg;
   http::CorsPolicy cors;
   policies::Rules rules;
   const config::Model* draft;     // routing.draft
   const config::Model* escalate;  // routing.escalate
+  std::unique_ptr<MetricsTable> metrics;  // this config's metric children; null = not recorded
 };
 
 using ServingSnapshot = std::shared_ptr<const ServingConfig>;

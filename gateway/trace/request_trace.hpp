@@ -7,6 +7,8 @@
 #include <string>
 #include <string_view>
 
+#include "gateway/config/config.hpp"
+
 namespace gw {
 
 enum class Route { direct, draft, escalated, fallback };
@@ -16,7 +18,7 @@ using Clock = std::chrono::steady_clock;
 
 // One call to one upstream model (a request has one, or two for an escalation or fallback).
 struct UpstreamLeg {
-  std::string_view model;  // points into the request's config snapshot
+  const config::Model* model = nullptr;  // in the request's config snapshot
   Clock::time_point prepared{};     // upstream request ready
   Clock::time_point sent{};         // connection acquired, request written
   Clock::time_point headers{};      // upstream response head received
@@ -27,6 +29,7 @@ struct UpstreamLeg {
   std::uint64_t content_events = 0;  // streamed chunks with text: the estimate when no usage
   bool usage_reported = false;       // false: tokens are the gateway's estimate
   unsigned status = 0;
+  std::string_view error;  // why the call failed ("connect", "timeout", "bad_response", ...)
 };
 
 struct RequestTrace {
@@ -37,7 +40,7 @@ struct RequestTrace {
   std::string_view method;
   std::string path;
   std::string model_requested;
-  std::string_view model_answered;  // the model that produced the answer
+  const config::Model* answered = nullptr;  // the model that produced the answer
   Route route = Route::direct;
   std::string_view reason;          // escalation reason, empty when none fired
   std::string_view would_escalate;  // a committed stream's draft that a later signal judged bad
@@ -49,12 +52,16 @@ struct RequestTrace {
 
   UpstreamLeg legs[2];
   int leg_count = 0;
-  UpstreamLeg& new_leg(std::string_view model) {
+  std::uint64_t prompt_chars = 0;   // for token estimates when an upstream reports no usage
+
+  UpstreamLeg& new_leg(const config::Model& model) {
     UpstreamLeg& leg = legs[leg_count < 2 ? leg_count++ : 1];
     leg = UpstreamLeg{};
-    leg.model = model;
+    leg.model = &model;
     return leg;
   }
+  // The leg whose answer the client got (the last one), or nullptr.
+  const UpstreamLeg* answering_leg() const { return leg_count ? &legs[leg_count - 1] : nullptr; }
 };
 
 // Milliseconds between two marks, 0 when either is unset.

@@ -71,9 +71,11 @@ net::awaitable<CallError> Call::start(std::string body, bool stream,
 net::awaitable<CallError> Call::attempt(const bhttp::request<bhttp::string_body>& req,
                                         bool allow_reuse, bool& retryable) {
   retryable = false;
+  leg_.error = {};
   auto [cerr, conn] = co_await pool_.acquire(model_, allow_reuse);
   if (cerr != ConnectError::none) {
     connect_error_ = cerr;
+    leg_.error = to_string(cerr);
     co_return cerr == ConnectError::timeout ? CallError::timeout : CallError::connect;
   }
   conn_ = std::move(conn);
@@ -85,6 +87,7 @@ net::awaitable<CallError> Call::attempt(const bhttp::request<bhttp::string_body>
   if (wec) {
     retryable = conn_->reused && classify(wec) == CallError::closed;
     conn_.reset();
+    leg_.error = to_string(classify(wec));
     co_return classify(wec);
   }
   leg_.sent = Clock::now();
@@ -98,6 +101,7 @@ net::awaitable<CallError> Call::attempt(const bhttp::request<bhttp::string_body>
   if (hec) {
     retryable = conn_->reused && hn == 0 && classify(hec) == CallError::closed;
     conn_.reset();
+    leg_.error = to_string(classify(hec));
     co_return classify(hec);
   }
   leg_.headers = Clock::now();
@@ -117,6 +121,7 @@ net::awaitable<std::pair<CallError, std::string_view>> Call::read_some() {
     if (ec == bhttp::error::need_buffer) ec = {};
     if (ec) {
       conn_.reset();
+      leg_.error = to_string(classify(ec));
       co_return std::pair{classify(ec), std::string_view{}};
     }
     std::size_t got = buf_.size() - body.size;
@@ -132,6 +137,7 @@ net::awaitable<CallError> Call::read_all(std::string& out, std::size_t limit) {
     if (piece.empty()) co_return CallError::none;
     if (out.size() + piece.size() > limit) {
       conn_.reset();
+      leg_.error = to_string(CallError::too_large);
       co_return CallError::too_large;
     }
     out.append(piece);
