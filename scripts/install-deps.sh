@@ -9,10 +9,6 @@ packages=(
   libgtest-dev libgmock-dev libssl-dev libre2-dev
   python3 curl openssl
 )
-if [[ "${1:-}" == "--test" ]]; then
-  # Real components the integration tests start on loopback.
-  packages+=(wrk)
-fi
 
 missing=()
 for p in "${packages[@]}"; do

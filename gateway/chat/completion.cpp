@@ -123,8 +123,29 @@ std::optional<std::string> edit_chunk(std::string_view data, const StreamEdits& 
 }
 
 Usage usage_in(std::string_view data) {
-  if (data.find("\"usage\"") == std::string_view::npos) return {};
-  return read_usage(json::parse(data, nullptr, false));
+  // Parse only the usage object, not the whole completion: this runs on every relayed answer.
+  auto key = data.rfind("\"usage\"");
+  if (key == std::string_view::npos) return {};
+  auto open = data.find_first_not_of(" \t\r\n:", key + 7);
+  if (open == std::string_view::npos || data[open] != '{') return {};
+  int depth = 0;
+  bool in_string = false;
+  for (std::size_t i = open; i < data.size(); ++i) {
+    char c = data[i];
+    if (in_string) {
+      if (c == '\\') ++i;
+      else if (c == '"') in_string = false;
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '{') {
+      ++depth;
+    } else if (c == '}' && --depth == 0) {
+      json usage = json::parse(data.substr(open, i - open + 1), nullptr, false);
+      if (!usage.is_object()) return {};
+      return {count_at(usage, "prompt_tokens"), count_at(usage, "completion_tokens"), true};
+    }
+  }
+  return {};
 }
 
 std::uint64_t estimate_tokens(std::uint64_t chars) { return (chars + 3) / 4; }

@@ -121,7 +121,10 @@
     }
     if (!res.ok) {
       setStatus(el.connStatus, 'Not connected');
-      showGlobalError('Could not list models: ' + (await errorFromResponse(res)));
+      const why = await errorFromResponse(res);
+      showGlobalError(res.status === 404
+        ? 'No gateway at ' + base + ' (GET /v1/models: ' + why + '). Type the gateway\'s URL, e.g. http://127.0.0.1:8080.'
+        : 'Could not list models: ' + why);
       return false;
     }
     let body;
