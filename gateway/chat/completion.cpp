@@ -107,15 +107,21 @@ void accumulate(DraftText& draft, const Chunk& chunk) {
 std::optional<std::string> edit_chunk(std::string_view data, const StreamEdits& edits) {
   std::string same(data);
   if (!edits.any() || data == "[DONE]") return same;
-  bool has_usage = edits.drop_usage && data.find("\"usage\"") != std::string_view::npos;
+  bool has_usage = (edits.drop_usage || edits.add_usage.present) &&
+                   data.find("\"usage\"") != std::string_view::npos;
   bool has_logprobs = edits.strip_logprobs && data.find("\"logprobs\"") != std::string_view::npos;
   if (edits.model.empty() && !has_usage && !has_logprobs) return same;
+  // From here on the event is re-serialised: only routed streams get here.
   json j = json::parse(data, nullptr, false);
   if (!j.is_object()) return same;  // not ours to judge: relay as it came
-  if (has_usage && j.contains("usage") && !j["usage"].is_null()) {
-    auto choices = j.find("choices");
-    if (choices == j.end() || !choices->is_array() || choices->empty()) return std::nullopt;
-    j.erase("usage");
+  if (has_usage && j.contains("usage") && j["usage"].is_object()) {
+    if (edits.drop_usage) {
+      auto choices = j.find("choices");
+      if (choices == j.end() || !choices->is_array() || choices->empty()) return std::nullopt;
+      j.erase("usage");
+    } else {
+      add_usage(j, edits.add_usage);
+    }
   }
   if (has_logprobs) strip_logprobs(j);
   if (!edits.model.empty() && j.contains("model")) j["model"] = edits.model;

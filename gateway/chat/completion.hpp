@@ -30,7 +30,8 @@ Usage read_usage(const nlohmann::json& body);
 
 // Adds `extra` into body.usage (prompt, completion, total), creating it when absent.
 void add_usage(nlohmann::json& body, const Usage& extra);
-// Removes choices[*].logprobs (the gateway asked for them; the client did not).
+// Sets choices[*].logprobs to null, as a model does when not asked (the gateway asked; the
+// client did not).
 void strip_logprobs(nlohmann::json& body);
 
 // One parsed stream chunk.
@@ -52,7 +53,10 @@ struct StreamEdits {
   std::string model;            // non-empty: rewrite "model" to this name
   bool strip_logprobs = false;  // remove logprobs the client did not ask for
   bool drop_usage = false;      // drop the usage the client did not ask for
-  bool any() const { return !model.empty() || strip_logprobs || drop_usage; }
+  Usage add_usage;             // earlier legs' tokens, added to the usage the client gets
+  bool any() const {
+    return !model.empty() || strip_logprobs || drop_usage || add_usage.present;
+  }
 };
 
 // The edited data for one event: the same data when nothing changes, nullopt to drop it.

@@ -18,6 +18,13 @@ constexpr std::size_t kMaxUpstreamErrorBytes = 1024 * 1024;
 constexpr std::size_t kMaxPipelinedBytes = 1024 * 1024;
 constexpr std::size_t kClientReadChunkBytes = 4096;
 
+// A relayed answer is not parsed whole (that would cost a parse per request); its first byte
+// tells a JSON object from an HTML page or plain text.
+bool looks_like_json_object(std::string_view body) {
+  auto first = body.find_first_not_of(" \t\r\n");
+  return first != std::string_view::npos && body[first] == '{';
+}
+
 // Resolves when the client closes its connection; bytes it pipelines meanwhile are kept.
 net::awaitable<void> watch_client(Exchange& ex) {
   for (;;) {
@@ -49,7 +56,8 @@ net::awaitable<void> relay(Exchange& ex, const config::Model& m, std::string bod
     co_return;
   }
   if (stream && call.event_stream()) {
-    if (!co_await ex.begin_stream(200, "text/event-stream")) co_return;
+    bool started = co_await ex.begin_stream(200, "text/event-stream");
+    if (!started) co_return;
     http::SseParser parser;
     co_await relay_events(ex, call, leg, m, parser, edits);
     co_return;
@@ -61,6 +69,13 @@ net::awaitable<void> relay(Exchange& ex, const config::Model& m, std::string bod
     co_return;
   }
   leg.first_token = leg.done = Clock::now();
+  if (!looks_like_json_object(answer)) {
+    leg.error = "bad_response";
+    co_await ex.reply_error(http::make_error(
+        502, "upstream " + m.name + " answered with something that is not a JSON completion",
+        "upstream_error"));
+    co_return;
+  }
   if (Usage u = usage_in(answer); u.present) {
     leg.prompt_tokens = u.prompt_tokens;
     leg.completion_tokens = u.completion_tokens;

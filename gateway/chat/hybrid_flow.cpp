@@ -99,7 +99,19 @@ net::awaitable<void> reply_whole(Flow& f, WholeAnswer& a, const config::Model& m
                       "application/json");
 }
 
-Usage usage_of(const UpstreamLeg& leg) { return {leg.prompt_tokens, leg.completion_tokens, true}; }
+// The tokens of every call before the last, so the usage a client sees covers the whole request.
+Usage earlier_legs_usage(const RequestTrace& t) {
+  Usage u;
+  for (int i = 0; i + 1 < t.leg_count; ++i) {
+    const UpstreamLeg& leg = t.legs[i];
+    if (!leg.usage_reported && leg.first_token == Clock::time_point{}) continue;
+    LegTokens tokens = tokens_of(leg, t.prompt_chars);
+    u.prompt_tokens += tokens.prompt;
+    u.completion_tokens += tokens.completion;
+    u.present = true;
+  }
+  return u;
+}
 
 const config::Model& other(const Flow& f, const config::Model& m) {
   return &m == f.sc.draft ? *f.sc.escalate : *f.sc.draft;
@@ -157,7 +169,6 @@ net::awaitable<void> hybrid_whole(Flow& f) {
 
   auto messages = policies::escalation_messages(f.routing.on_escalate, f.request.json["messages"],
                                                 draft->draft.text, f.routing.refine_prompt);
-  Usage draft_usage = usage_of(f.ex.trace.legs[0]);
   auto answer =
       co_await call_whole(f, large, routed_body(f.request, large, false, false, &messages), error);
   if (!answer) {
@@ -171,7 +182,7 @@ net::awaitable<void> hybrid_whole(Flow& f) {
     co_return;
   }
   f.decide(Route::escalated, large, verdict.reason);
-  co_await reply_whole(f, *answer, large, draft_usage, false);
+  co_await reply_whole(f, *answer, large, earlier_legs_usage(f.ex.trace), false);
 }
 
 // ---- streamed --------------------------------------------------------------------------------
@@ -209,17 +220,21 @@ net::awaitable<void> stream_on(Flow& f, const config::Model& m, Route route, Rea
     upstream::Call call(f.ex.thread.pool, target, leg);
     std::optional<http::OpenAiError> error;
     const bool refined = attempt == 0 && messages;
-    if (co_await open_stream(f, call, target,
-                             routed_body(f.request, target, true, false, refined ? messages : nullptr),
-                             error)) {
+    bool opened = co_await open_stream(
+        f, call, target, routed_body(f.request, target, true, false, refined ? messages : nullptr),
+        error);
+    if (opened) {
       if (attempt == 0) {
         f.decide(route, target, reason);
       } else {
         f.decide(Route::fallback, target, Reason::upstream_error);
       }
-      if (!co_await f.ex.begin_stream(200, "text/event-stream")) co_return;
+      bool started = co_await f.ex.begin_stream(200, "text/event-stream");
+      if (!started) co_return;
       http::SseParser parser;
-      co_await relay_events(f.ex, call, leg, target, parser, routed_edits(f.request, target, false));
+      StreamEdits edits = routed_edits(f.request, target, false);
+      if (!edits.drop_usage) edits.add_usage = earlier_legs_usage(f.ex.trace);
+      co_await relay_events(f.ex, call, leg, target, parser, edits);
       co_return;
     }
     if (attempt == 1 || !f.routing.fallback || route == Route::fallback) {
@@ -289,8 +304,9 @@ net::awaitable<void> hybrid_stream(Flow& f) {
     call.finish();
     co_await stream_on(f, large, Route::fallback, Reason::upstream_error, nullptr);
   };
-  if (!co_await open_stream(f, call, draft_model,
-                            routed_body(f.request, draft_model, true, f.want_logprobs), error)) {
+  bool opened = co_await open_stream(
+      f, call, draft_model, routed_body(f.request, draft_model, true, f.want_logprobs), error);
+  if (!opened) {
     co_await fail_draft();
     co_return;
   }
@@ -315,16 +331,19 @@ net::awaitable<void> hybrid_stream(Flow& f) {
   auto verdict = f.judge(held.draft, held.complete);
   if (!verdict.escalate) {
     f.decide(Route::draft, draft_model, Reason::none);
-    if (!co_await f.ex.begin_stream(200, "text/event-stream")) co_return;
+    bool started = co_await f.ex.begin_stream(200, "text/event-stream");
+    if (!started) co_return;
+    bool flushed = co_await f.ex.write_chunk(held.out);
+    if (!flushed) co_return;
     if (held.complete) {
       leg.done = Clock::now();
-      if (co_await f.ex.write_chunk(held.out)) co_await f.ex.end_stream();
+      co_await f.ex.end_stream();
       co_return;
     }
-    if (!co_await f.ex.write_chunk(held.out)) co_return;
     // Committed: later signals cannot change the route, but they are counted so users can tune.
     DraftText whole = std::move(held.draft);
-    if (co_await relay_events(f.ex, call, leg, draft_model, parser, edits, &whole)) {
+    bool relayed = co_await relay_events(f.ex, call, leg, draft_model, parser, edits, &whole);
+    if (relayed) {
       auto late = f.judge(whole, true);
       if (late.escalate) f.ex.trace.would_escalate = policies::to_string(late.reason);
     }

@@ -33,9 +33,11 @@ void append_event(std::string& out, const http::SseEvent& ev, const StreamEdits&
   out.append(ev.raw);
 }
 
-net::awaitable<void> end_stream_with_error(Exchange& ex, const http::OpenAiError& e) {
+net::awaitable<void> end_stream_with_error(Exchange& ex, http::OpenAiError e) {
   ex.trace.error = e.code.value_or(e.type);
-  if (co_await ex.write_chunk(sse_error_event(e))) co_await ex.end_stream();
+  const std::string event = sse_error_event(e);
+  bool written = co_await ex.write_chunk(event);
+  if (written) co_await ex.end_stream();
 }
 
 net::awaitable<bool> relay_events(Exchange& ex, upstream::Call& call, UpstreamLeg& leg,
@@ -51,29 +53,32 @@ net::awaitable<bool> relay_events(Exchange& ex, upstream::Call& call, UpstreamLe
       append_event(out, *ev, edits, leg);
     }
     if (parser.overflowed()) {
-      co_await end_stream_with_error(
-          ex, http::make_error(502, "upstream " + m.name + " sent an oversized event",
-                               "upstream_error"));
+      auto e = http::make_error(502, "upstream " + m.name + " sent an oversized event",
+                                "upstream_error");
+      co_await end_stream_with_error(ex, std::move(e));
       co_return false;
     }
-    if (!co_await ex.write_chunk(out)) co_return false;
+    bool written = co_await ex.write_chunk(out);
+    if (!written) co_return false;
 
     auto [err, piece] = co_await call.read_some();
     if (err != upstream::CallError::none) {
       // After the head is out the status cannot change: end with an error event.
-      co_await end_stream_with_error(
-          ex, err == upstream::CallError::timeout
-                  ? http::make_error(504, "upstream " + m.name + " stalled mid-stream",
-                                     "upstream_timeout")
-                  : http::make_error(502, "upstream " + m.name + " broke off the stream",
-                                     "upstream_error"));
+      auto e = err == upstream::CallError::timeout
+                   ? http::make_error(504, "upstream " + m.name + " stalled mid-stream",
+                                      "upstream_timeout")
+                   : http::make_error(502, "upstream " + m.name + " broke off the stream",
+                                      "upstream_error");
+      co_await end_stream_with_error(ex, std::move(e));
       co_return false;
     }
     if (piece.empty()) break;
     parser.feed(piece);
   }
   // An upstream that ends without a final blank line: pass its last bytes on as they were.
-  if (!co_await ex.write_chunk(parser.pending())) co_return false;
+  const std::string tail(parser.pending());
+  bool written = co_await ex.write_chunk(tail);
+  if (!written) co_return false;
   leg.done = Clock::now();
   bool ended = co_await ex.end_stream();
   co_return ended;

@@ -31,6 +31,6 @@ net::awaitable<bool> relay_events(Exchange& ex, upstream::Call& call, UpstreamLe
                                   const StreamEdits& edits, DraftText* observe = nullptr);
 
 // Ends a started stream with an error event.
-net::awaitable<void> end_stream_with_error(Exchange& ex, const http::OpenAiError& e);
+net::awaitable<void> end_stream_with_error(Exchange& ex, http::OpenAiError e);
 
 }  // namespace gw::chat

@@ -8,6 +8,11 @@ void SseParser::feed(std::string_view bytes) {
     scan_ -= event_start_;
     event_start_ = 0;
   }
+  if (!started_) {
+    started_ = true;
+    // The event-stream rules drop one leading byte order mark.
+    if (bytes.substr(0, 3) == "\xEF\xBB\xBF") bytes.remove_prefix(3);
+  }
   buf_.append(bytes);
 }
 

@@ -44,6 +44,7 @@ class SseParser {
   std::size_t scan_ = 0;         // first byte not yet split into lines
   SseEvent current_;
   bool overflowed_ = false;
+  bool started_ = false;
 };
 
 }  // namespace gw::http

@@ -1,14 +1,25 @@
 #include "gateway/log/access_log.hpp"
 
+#include "policies/utf8.hpp"
+
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <ctime>
 
 namespace gw {
 
-void append_json_string(std::string& out, std::string_view s) {
+void append_json_string(std::string& out, std::string_view raw) {
+  // A request target may carry any bytes: invalid UTF-8 becomes U+FFFD so the line stays JSON.
+  std::string sanitized;
+  std::string_view s = raw;
+  if (std::any_of(raw.begin(), raw.end(),
+                  [](char c) { return static_cast<unsigned char>(c) >= 0x80; })) {
+    sanitized = policies::sanitize_utf8(raw);
+    s = sanitized;
+  }
   out.push_back('"');
   for (unsigned char c : s) {
     switch (c) {
@@ -45,8 +56,8 @@ namespace {
 void append_timestamp(std::string& out) {
   auto now = std::chrono::system_clock::now();
   auto secs = std::chrono::system_clock::to_time_t(now);
-  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() %
-            1000;
+  auto ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() % 1000;
   std::tm tm{};
   gmtime_r(&secs, &tm);
   char buf[40];

@@ -284,12 +284,10 @@ void MetricsTable::record(const RequestTrace& t) const {
     if (!leg.model || leg.status < 200 || leg.status > 299) continue;
 
     // Tokens: the upstream's usage, else an estimate that says so.
-    std::uint64_t prompt = leg.prompt_tokens, completion = leg.completion_tokens;
-    if (!leg.usage_reported && is_set(leg.first_token)) {
-      prompt = (t.prompt_chars + 3) / 4;
-      if (completion == 0) completion = leg.content_events;
-      metrics_.token_estimates.Increment();
-    }
+    if (!leg.usage_reported && !is_set(leg.first_token)) continue;  // nothing generated
+    LegTokens tokens = tokens_of(leg, t.prompt_chars);
+    if (tokens.estimated) metrics_.token_estimates.Increment();
+    const std::uint64_t prompt = tokens.prompt, completion = tokens.completion;
     s.prompt_tokens->Increment(static_cast<double>(prompt));
     s.completion_tokens->Increment(static_cast<double>(completion));
     double generation_seconds = seconds_between(leg.sent, leg.done);

@@ -77,6 +77,13 @@ net::awaitable<void> run_client_session(ThreadContext& t, tcp::socket socket, Ro
                                 "request_header_fields_too_large");
       break;
     }
+    if (hec == bhttp::error::body_limit) {  // Content-Length over the limit, seen in the head
+      co_await reply_unreadable(t, stream, buffer, parser.get(), snap, 413,
+                                "request body exceeds " + std::to_string(limits.max_body_bytes) +
+                                    " bytes",
+                                "request_too_large");
+      break;
+    }
     if (hec) {
       // end_of_stream, timeout, reset, drain: a normal end. Malformed bytes get a 400 first.
       if (hec.category() == bhttp::make_error_code(bhttp::error::bad_method).category() &&

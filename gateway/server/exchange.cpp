@@ -45,7 +45,7 @@ net::awaitable<bool> Exchange::reply(unsigned status, std::string body,
   co_return !ec;
 }
 
-net::awaitable<bool> Exchange::reply_error(const http::OpenAiError& err) {
+net::awaitable<bool> Exchange::reply_error(http::OpenAiError err) {
   if (!trace.error.empty() || err.code) trace.error = err.code.value_or(trace.error);
   if (trace.error.empty()) trace.error = err.type;
   bool written = co_await reply(err.status, err.body(), "application/json");
@@ -79,8 +79,11 @@ net::awaitable<bool> Exchange::begin_stream(unsigned status, std::string_view co
   res.set(bhttp::field::content_type, content_type);
   res.set(bhttp::field::cache_control, "no-cache");
   res.set("X-Accel-Buffering", "no");  // tell a proxy in front of us not to buffer
+  // HTTP/1.0 has no chunked encoding: the body runs until the connection closes.
+  chunked_ = req.version() >= 11;
+  if (!chunked_) keep_alive = false;
   res.keep_alive(keep_alive);
-  res.chunked(true);
+  res.chunked(chunked_);
   trace.status = status;
   head_sent_ = true;
   bhttp::response_serializer<bhttp::empty_body> sr{res};
@@ -94,12 +97,21 @@ net::awaitable<bool> Exchange::write_chunk(std::string_view bytes) {
   if (trace.first_byte == Clock::time_point{}) trace.first_byte = Clock::now();
   trace.bytes_out += bytes.size();
   client.expires_at(deadline);
-  auto [ec, n] = co_await net::async_write(
-      client, bhttp::make_chunk(net::const_buffer(bytes.data(), bytes.size())), kAsTuple);
+  net::const_buffer data(bytes.data(), bytes.size());
+  // No co_await inside ?: or an if condition anywhere: GCC 12 miscompiles the temporaries.
+  error_code ec;
+  if (chunked_) {
+    auto [wec, n] = co_await net::async_write(client, bhttp::make_chunk(data), kAsTuple);
+    ec = wec;
+  } else {
+    auto [wec, n] = co_await net::async_write(client, data, kAsTuple);
+    ec = wec;
+  }
   co_return !ec;
 }
 
 net::awaitable<bool> Exchange::end_stream() {
+  if (!chunked_) co_return true;  // the connection's close ends the body
   client.expires_at(deadline);
   auto [ec, n] = co_await net::async_write(client, bhttp::make_chunk_last(), kAsTuple);
   co_return !ec;

@@ -33,7 +33,7 @@ class Exchange {
 
   // A whole response. Returns false when the client could not be written to.
   net::awaitable<bool> reply(unsigned status, std::string body, std::string_view content_type);
-  net::awaitable<bool> reply_error(const http::OpenAiError& err);
+  net::awaitable<bool> reply_error(http::OpenAiError err);  // by value: outlives suspensions
   net::awaitable<bool> reply_preflight();
 
   // A chunked response written piece by piece (SSE).
@@ -45,6 +45,7 @@ class Exchange {
  private:
   void add_common_headers(bhttp::fields& f);
   bool head_sent_ = false;
+  bool chunked_ = true;
   std::string allow_origin_;
 };
 

@@ -3,6 +3,7 @@
 #include <boost/asio/detached.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/ssl/context.hpp>
+#include <csignal>
 #include <thread>
 
 #include "gateway/config/load.hpp"
@@ -107,8 +108,8 @@ class Daemon {
     net::co_spawn(threads_[0]->ioc, accept_loop(*threads_[0], *admin_acceptor_, route_admin),
                   net::detached);
 
-    net::signal_set signals(threads_[0]->ioc, SIGHUP, SIGTERM, SIGINT);
-    wait_signal(signals);
+    auto signals = std::make_unique<net::signal_set>(threads_[0]->ioc, SIGHUP, SIGTERM, SIGINT);
+    wait_signal(*signals);
     log_.event("info", "listening", "hybrid-gateway is serving",
                "\"listen\":\"" + to_string(api_ep) + "\",\"admin\":\"" + to_string(admin_ep) +
                    "\",\"threads\":" + std::to_string(n) + ",\"config\":\"" +
@@ -126,6 +127,10 @@ class Daemon {
     }
     threads_[0]->ioc.run();
     for (auto& w : workers) w.join();
+    // Drained: a second SIGTERM from an impatient supervisor must not turn exit 0 into a kill.
+    signals.reset();
+    std::signal(SIGTERM, SIG_IGN);
+    std::signal(SIGINT, SIG_IGN);
     if (opts_.on_stopped) opts_.on_stopped();
     log_.event("info", "stopped", "drained, exiting",
                "\"inflight\":" + std::to_string(runtime_.inflight_requests.load()));

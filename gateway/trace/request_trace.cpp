@@ -18,6 +18,12 @@ std::string_view to_string(Route r) {
   return "direct";
 }
 
+LegTokens tokens_of(const UpstreamLeg& leg, std::uint64_t prompt_chars) {
+  if (leg.usage_reported) return {leg.prompt_tokens, leg.completion_tokens, false};
+  return {(prompt_chars + 3) / 4, leg.completion_tokens ? leg.completion_tokens : leg.content_events,
+          true};
+}
+
 double ms_between(Clock::time_point from, Clock::time_point to) {
   if (from == Clock::time_point{} || to == Clock::time_point{} || to < from) return 0;
   return std::chrono::duration<double, std::milli>(to - from).count();
@@ -47,6 +53,8 @@ std::string server_timing(const RequestTrace& t, Clock::time_point now) {
   if (t.leg_count == 2) {
     append_stage(out, "draft", ms_between(first.prepared, first.done));
     append_stage(out, "escalation", ms_between(last.prepared, now));
+  } else if (t.route == Route::draft) {  // an accepted draft: its own time, held or whole
+    append_stage(out, "draft", ms_between(first.prepared, now));
   }
   append_stage(out, "total", ms_between(t.received, now));
   return out;

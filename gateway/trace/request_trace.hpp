@@ -64,6 +64,15 @@ struct RequestTrace {
   const UpstreamLeg* answering_leg() const { return leg_count ? &legs[leg_count - 1] : nullptr; }
 };
 
+// A call's tokens: the upstream's usage, else an estimate (a token per 4 prompt characters, a
+// token per streamed text chunk); `estimated` says which.
+struct LegTokens {
+  std::uint64_t prompt = 0;
+  std::uint64_t completion = 0;
+  bool estimated = false;
+};
+LegTokens tokens_of(const UpstreamLeg& leg, std::uint64_t prompt_chars);
+
 // Milliseconds between two marks, 0 when either is unset.
 double ms_between(Clock::time_point from, Clock::time_point to);
 
