@@ -1,0 +1,203 @@
+#include "gateway/chat/upstream_body.hpp"
+
+#include <gtest/gtest.h>
+
+#include <string>
+
+namespace gw::chat {
+namespace {
+
+using nlohmann::json;
+
+ChatRequest request(const std::string& body) {
+  auto r = parse_chat_request(body);
+  if (auto* e = std::get_if<http::OpenAiError>(&r)) {
+    ADD_FAILURE() << "test body rejected: " << e->message;
+    return {};
+  }
+  return std::get<ChatRequest>(std::move(r));
+}
+
+config::Model model(std::string name, std::string upstream_model) {
+  config::Model m;
+  m.name = std::move(name);
+  m.upstream_model = std::move(upstream_model);
+  return m;
+}
+
+// ---- direct_body ----
+
+TEST(DirectBody, SameModelNoStreamIsClientBytes) {
+  const std::string body =
+      "{ \"model\" : \"small\",\n  \"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],"
+      "\"temperature\":0.50 }";
+  StreamEdits edits;
+  edits.drop_usage = true;  // reset by direct_body
+  EXPECT_EQ(direct_body(request(body), model("small", "small"), body, edits), body);
+  EXPECT_FALSE(edits.drop_usage);
+}
+
+TEST(DirectBody, SameModelStreamWithUsageIsClientBytes) {
+  const std::string body =
+      R"({"model":"small","stream":true,"stream_options":{"include_usage":true},"messages":[{"role":"user","content":"hi"}]})";
+  StreamEdits edits;
+  EXPECT_EQ(direct_body(request(body), model("small", "small"), body, edits), body);
+  EXPECT_FALSE(edits.drop_usage);
+}
+
+TEST(DirectBody, StreamWithoutStreamOptionsGetsIncludeUsageSpliced) {
+  const std::string body =
+      R"({"model":"small","stream":true,"messages":[{"role":"user","content":"hi"}],"top_p":0.9})";
+  StreamEdits edits;
+  std::string out = direct_body(request(body), model("small", "small"), body, edits);
+  EXPECT_TRUE(edits.drop_usage);
+  // Spliced, not re-serialised: the client's bytes follow the inserted member.
+  EXPECT_EQ(out, R"({"stream_options":{"include_usage":true},)" + body.substr(1));
+  auto j = json::parse(out);
+  auto expected = json::parse(body);
+  expected["stream_options"] = {{"include_usage", true}};
+  EXPECT_EQ(j, expected);
+}
+
+TEST(DirectBody, SpliceToleratesLeadingWhitespace) {
+  const std::string body =
+      "\n  "
+      "{\"model\":\"small\",\"stream\":true,\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}";
+  StreamEdits edits;
+  std::string out = direct_body(request(body), model("small", "small"), body, edits);
+  auto j = json::parse(out);
+  EXPECT_EQ(j["stream_options"]["include_usage"], true);
+  EXPECT_EQ(j["model"], "small");
+}
+
+TEST(DirectBody, StreamWithIncludeUsageFalseIsRewritten) {
+  const std::string body =
+      R"({"model":"small","stream":true,"stream_options":{"include_usage":false,"x":1},"messages":[{"role":"user","content":"hi"}]})";
+  StreamEdits edits;
+  auto j = json::parse(direct_body(request(body), model("small", "small"), body, edits));
+  EXPECT_TRUE(edits.drop_usage);
+  EXPECT_EQ(j["stream_options"], json::parse(R"({"include_usage":true,"x":1})"));
+  EXPECT_EQ(j["messages"], json::parse(body)["messages"]);
+}
+
+TEST(DirectBody, StreamWithNullStreamOptionsIsRewritten) {
+  const std::string body =
+      R"({"model":"small","stream":true,"stream_options":null,"messages":[{"role":"user","content":"hi"}]})";
+  StreamEdits edits;
+  auto j = json::parse(direct_body(request(body), model("small", "small"), body, edits));
+  EXPECT_TRUE(edits.drop_usage);
+  EXPECT_EQ(j["stream_options"], json::parse(R"({"include_usage":true})"));
+}
+
+TEST(DirectBody, DifferentUpstreamModelIsSubstituted) {
+  const std::string body =
+      R"({"model":"small","messages":[{"role":"user","content":"hi"}],"temperature":0.2,"max_tokens":5})";
+  StreamEdits edits;
+  auto j = json::parse(direct_body(request(body), model("small", "qwen2.5:0.5b"), body, edits));
+  EXPECT_FALSE(edits.drop_usage);
+  auto expected = json::parse(body);
+  expected["model"] = "qwen2.5:0.5b";
+  EXPECT_EQ(j, expected);
+}
+
+TEST(DirectBody, DifferentUpstreamModelStreamAsksForUsage) {
+  const std::string body =
+      R"({"model":"small","stream":true,"messages":[{"role":"user","content":"hi"}]})";
+  StreamEdits edits;
+  auto j = json::parse(direct_body(request(body), model("small", "qwen2.5:0.5b"), body, edits));
+  EXPECT_TRUE(edits.drop_usage);
+  EXPECT_EQ(j["model"], "qwen2.5:0.5b");
+  EXPECT_EQ(j["stream"], true);
+  EXPECT_EQ(j["stream_options"]["include_usage"], true);
+}
+
+// ---- routed_body / routed_edits ----
+
+const std::string kAuto =
+    R"({"model":"auto","messages":[{"role":"user","content":"hi"}],"temperature":0.3,"stream":true,"stream_options":{"include_usage":false}})";
+
+TEST(RoutedBody, NonStreamLegWithLogprobs) {
+  auto j = json::parse(routed_body(request(kAuto), model("small", "qwen2.5:0.5b"),
+                                   /*stream=*/false, /*want_logprobs=*/true));
+  EXPECT_EQ(j["model"], "qwen2.5:0.5b");
+  EXPECT_EQ(j["stream"], false);
+  EXPECT_FALSE(j.contains("stream_options"));
+  EXPECT_EQ(j["logprobs"], true);
+  EXPECT_EQ(j["temperature"], 0.3);
+  EXPECT_EQ(j["messages"], json::parse(kAuto)["messages"]);
+}
+
+TEST(RoutedBody, StreamLegAsksForUsage) {
+  auto j = json::parse(routed_body(request(kAuto), model("big", "big"), true, false));
+  EXPECT_EQ(j["model"], "big");
+  EXPECT_EQ(j["stream"], true);
+  EXPECT_EQ(j["stream_options"]["include_usage"], true);
+  EXPECT_FALSE(j.contains("logprobs"));
+}
+
+TEST(RoutedBody, ClientLogprobsKept) {
+  const std::string body =
+      R"({"model":"auto","messages":[{"role":"user","content":"hi"}],"logprobs":true,"top_logprobs":2})";
+  auto j = json::parse(routed_body(request(body), model("big", "big"), false, false));
+  EXPECT_EQ(j["logprobs"], true);
+  EXPECT_EQ(j["top_logprobs"], 2);
+}
+
+TEST(RoutedBody, MessagesReplaced) {
+  json messages =
+      json::parse(R"([{"role":"system","content":"be brief"},{"role":"user","content":"hi"}])");
+  auto j = json::parse(routed_body(request(kAuto), model("big", "big"), false, false, &messages));
+  EXPECT_EQ(j["messages"], messages);
+}
+
+TEST(RoutedEdits, Table) {
+  const std::string plain = R"({"model":"auto","messages":[{"role":"user","content":"hi"}]})";
+  const std::string stream_no_usage =
+      R"({"model":"auto","stream":true,"messages":[{"role":"user","content":"hi"}]})";
+  const std::string stream_usage_logprobs =
+      R"({"model":"auto","stream":true,"stream_options":{"include_usage":true},"logprobs":true,"messages":[{"role":"user","content":"hi"}]})";
+
+  auto e = routed_edits(request(plain), model("small", "small"), false);
+  EXPECT_FALSE(e.any());
+
+  e = routed_edits(request(plain), model("small", "qwen2.5:0.5b"), true);
+  EXPECT_EQ(e.model, "small");
+  EXPECT_TRUE(e.strip_logprobs);
+  EXPECT_FALSE(e.drop_usage);
+
+  e = routed_edits(request(stream_no_usage), model("big", "big"), false);
+  EXPECT_EQ(e.model, "");
+  EXPECT_FALSE(e.strip_logprobs);
+  EXPECT_TRUE(e.drop_usage);
+
+  e = routed_edits(request(stream_usage_logprobs), model("big", "big"), true);
+  EXPECT_FALSE(e.strip_logprobs);  // the client asked for them
+  EXPECT_FALSE(e.drop_usage);      // and for usage
+}
+
+// ---- last_user_text ----
+
+TEST(LastUserText, Cases) {
+  struct Case {
+    const char* body;
+    const char* expected;
+  } cases[] = {
+      {R"({"messages":[{"role":"user","content":"first"},{"role":"assistant","content":"a"},
+          {"role":"user","content":"second"},{"role":"assistant","content":"b"}]})",
+       "second"},
+      {R"({"messages":[{"role":"user","content":[{"type":"text","text":"look "},
+          {"type":"image_url","image_url":{"url":"data:..."}},{"type":"text","text":"here"}]}]})",
+       "look here"},
+      {R"({"messages":[{"role":"system","content":"s"},{"role":"assistant","content":"a"}]})", ""},
+      {R"({"messages":[{"role":"user"}]})", ""},
+      {R"({"messages":[{"role":"user","content":null}]})", ""},
+      {R"({"messages":"x"})", ""},
+      {R"({})", ""},
+  };
+  for (const auto& c : cases) {
+    EXPECT_EQ(last_user_text(json::parse(c.body)), c.expected) << c.body;
+  }
+}
+
+}  // namespace
+}  // namespace gw::chat
