@@ -9,4 +9,5 @@ scripts/install-browser-deps.sh
 cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DBUILD_TESTING=ON
 cmake --build build
 export GW_ARTIFACTS_DIR="${GW_ARTIFACTS_DIR:-$PWD/build/test-artifacts}"
+export GW_OBS_REQUIRE=1  # a missing prometheus/promtool fails the run instead of skipping
 ctest --test-dir build --output-on-failure
