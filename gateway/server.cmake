@@ -1,6 +1,6 @@
 # The daemon: libraries split by concern, so tests link only what they need.
 add_library(gateway_http STATIC
-  http/openai_error.cpp http/cors.cpp http/sse_parser.cpp
+  http/openai_error.cpp http/cors.cpp http/sse_parser.cpp http/json_text.cpp
   trace/request_trace.cpp log/access_log.cpp chat/chat_request.cpp chat/completion.cpp
   chat/upstream_body.cpp)
 target_include_directories(gateway_http PUBLIC ${PROJECT_SOURCE_DIR})

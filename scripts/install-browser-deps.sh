@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Installs what the browser tests (tests/browser) need: Debian's chromium, node + npm, and
-# playwright-core from tests/browser/package-lock.json. Idempotent: re-running it installs
+# Installs what the browser and SDK tests (tests/browser, tests/sdk) need: Debian's chromium,
+# node + npm, and their npm packages from the lock files. Idempotent: re-running it installs
 # nothing new. Never downloads a browser build: playwright-core drives /usr/bin/chromium.
 set -euo pipefail
 
@@ -19,10 +19,11 @@ if ((${#packages[@]})); then
     "${packages[@]}"
 fi
 
-cd "$root/tests/browser"
 # playwright-core has no install script that fetches browsers; this is belt and braces.
 export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1
-if [[ -f package-lock.json ]]; then
+# The npm packages of the browser tests and of the OpenAI SDK tests, from their lock files.
+for dir in tests/browser tests/sdk; do
+  cd "$root/$dir"
   # Skip npm ci when node_modules already holds the versions the lock pins.
   if node -e '
       const lock = require("./package-lock.json");
@@ -30,10 +31,8 @@ if [[ -f package-lock.json ]]; then
         if (!p) continue;
         if (require("./" + p + "/package.json").version !== e.version) process.exit(1);
       }' 2>/dev/null; then
-    echo "tests/browser: node_modules up to date"
+    echo "$dir: node_modules up to date"
   else
     npm ci --no-audit --no-fund
   fi
-else
-  npm install --no-audit --no-fund
-fi
+done

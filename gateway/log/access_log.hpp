@@ -23,7 +23,4 @@ class AccessLog {
   int fd_;
 };
 
-// Appends `s` to `out` as a JSON string literal (quotes included).
-void append_json_string(std::string& out, std::string_view s);
-
 }  // namespace gw

@@ -11,6 +11,12 @@ namespace gw {
 namespace {
 
 constexpr std::size_t kMaxClientRequestIdBytes = 64;
+// After an error reply to a request we stopped reading (413, 431, 400, 408), the rest of the
+// upload is read and dropped for a while, as nginx's lingering close does: closing at once
+// would reset the connection and the client would never see the reply.
+constexpr std::uint32_t kLingerMs = 2000;
+constexpr std::uint64_t kMaxLingerBytes = 64 * 1024 * 1024;
+constexpr std::size_t kLingerChunkBytes = 64 * 1024;
 
 // Request ids: a per-process random prefix, the thread, a per-thread counter. No locks.
 std::string next_request_id(const ThreadContext& t, std::string_view from_client) {
@@ -43,9 +49,20 @@ net::awaitable<void> reply_unreadable(ThreadContext& t, beast::tcp_stream& strea
   ex.keep_alive = false;
   ex.trace.method = bhttp::to_string(partial.method());
   ex.trace.path = std::string(partial.target().substr(0, 256));
+  ex.trace.request_id = next_request_id(t, {});
   co_await ex.reply_error(http::make_error(status, std::move(message), std::move(code)));
   ex.trace.finished = Clock::now();
   if (t.runtime.log) t.runtime.log->request(ex.trace);
+
+  error_code ec;
+  stream.socket().shutdown(tcp::socket::shutdown_send, ec);
+  stream.expires_after(std::chrono::milliseconds(kLingerMs));
+  std::vector<char> sink(kLingerChunkBytes);
+  for (std::uint64_t dropped = 0; dropped < kMaxLingerBytes;) {
+    auto [rec, n] = co_await stream.async_read_some(net::buffer(sink), kAsTuple);
+    if (rec) break;  // the client finished (EOF), reset, or the linger time is up
+    dropped += n;
+  }
 }
 
 }  // namespace

@@ -7,6 +7,7 @@
 #include <string_view>
 #include <variant>
 
+#include "gateway/http/json_text.hpp"
 #include "gateway/sim/answer.hpp"
 #include "gateway/sim/simulator.hpp"
 
@@ -55,7 +56,7 @@ inline constexpr std::string_view kRefusalText =
 inline constexpr std::string_view kShortText = "OK.";
 inline constexpr uint32_t kLongTokens = 400;
 
-void append_json_string(std::string& out, std::string_view s);
+using http::append_json_string;  // shared with the gateway's log
 std::string error_body(std::string_view message, std::string_view type, std::string_view param,
                        std::string_view code);
 std::string completion_body(const ChatRequest& request, const ReplyPlan& plan, std::string_view id,

@@ -76,6 +76,7 @@
 
   function fmtMs(ms) {
     if (ms == null || !isFinite(ms)) return '—';
+    if (ms < 10 && ms !== 0) return ms.toFixed(1) + ' ms';
     return ms < 1000 ? Math.round(ms) + ' ms' : (ms / 1000).toFixed(2) + ' s';
   }
 
@@ -178,6 +179,7 @@
       node,
       text: q('answer-text'),
       error: q('answer-error'),
+      noteEl: q('answer-note'),
       badge: q('answer-state'),
       m: {
         route: q('m-route'), model: q('m-model'), reason: q('m-reason'), ttft: q('m-ttft'),
@@ -192,6 +194,10 @@
       fail(msg) {
         this.error.textContent = msg;
         this.error.hidden = false;
+      },
+      note(msg) {
+        this.noteEl.textContent = msg;
+        this.noteEl.hidden = false;
       },
     };
   }
@@ -283,7 +289,7 @@
     } catch (e) {
       if (e.name === 'AbortError') {
         panel.setState('stopped', 'stopped');
-        panel.fail('Stopped after ' + fmtMs(performance.now() - t0) + ', before the gateway answered.');
+        panel.note('Stopped by you after ' + fmtMs(performance.now() - t0) + ', before the gateway answered.');
       } else {
         panel.setState('error', 'error');
         panel.fail(unreachableMessage(base));
@@ -337,7 +343,7 @@
     } catch (e) {
       if (e.name === 'AbortError' || signal.aborted) {
         panel.setState('stopped', 'stopped');
-        panel.fail('Stopped by you after ' + fmtMs(performance.now() - t0) + '.');
+        panel.note('Stopped by you after ' + fmtMs(performance.now() - t0) + '.');
       } else {
         panel.setState('error', 'error');
         panel.fail('The connection to the gateway broke mid-answer (' + e.message + ').');
@@ -423,7 +429,8 @@
     el.stop.disabled = true;
     const ok = results.filter(Boolean).length;
     setStatus(el.runStatus, controller.signal.aborted ? 'Stopped.'
-      : ok === results.length ? 'Done.' : ok + ' of ' + results.length + ' answers completed.');
+      : ok === results.length ? 'Done.'
+      : results.length === 1 ? 'Failed: see the answer.' : ok + ' of ' + results.length + ' answers completed.');
   }
 
   function stop() {
@@ -452,10 +459,12 @@
     el.history.insertBefore(tr, el.history.firstChild);
   }
 
-  function niceMax(v) {
-    if (v <= 0) return 100;
-    const p = Math.pow(10, Math.floor(Math.log10(v)));
-    for (const m of [1, 2, 2.5, 5, 10]) if (m * p >= v) return m * p;
+  // A round tick step that splits [0, v] into at most about five intervals.
+  function niceStep(v) {
+    if (!(v > 0)) return 25;
+    const raw = v / 5;
+    const p = Math.pow(10, Math.floor(Math.log10(raw)));
+    for (const m of [1, 2, 2.5, 5, 10]) if (m * p >= raw) return m * p;
     return 10 * p;
   }
 
@@ -504,14 +513,16 @@
     const iw = W - pad.l - pad.r;
     const ih = H - pad.t - pad.b;
     const pts = state.points;
-    const ymax = niceMax(Math.max(0, ...pts.map((p) => p.total)) * 1.05);
+    const step = niceStep(Math.max(0, ...pts.map((p) => p.total)) * 1.05);
+    const nticks = Math.max(4, Math.ceil((Math.max(0, ...pts.map((p) => p.total)) * 1.05) / step));
+    const ymax = step * nticks;
     const y = (ms) => pad.t + ih - (ms / ymax) * ih;
     const slots = Math.max(pts.length, 5);
     const x = (i) => pad.l + (iw * (i + 0.5)) / slots;
 
     const axes = svg('g', { class: 'axes' }, chart);
-    for (let k = 0; k <= 4; k++) {
-      const v = (ymax * k) / 4;
+    for (let k = 0; k <= nticks; k++) {
+      const v = step * k;
       svg('line', { x1: pad.l, x2: W - pad.r, y1: y(v), y2: y(v), class: 'grid' }, axes);
       const t = svg('text', { x: pad.l - 6, y: y(v) + 4, 'text-anchor': 'end', class: 'tick' }, axes);
       t.textContent = fmtMs(v);

@@ -48,7 +48,8 @@ class Call {
   std::unique_ptr<Connection> conn_;
   std::optional<bhttp::response_parser<bhttp::buffer_body>> parser_;
   ConnectError connect_error_ = ConnectError::none;
-  std::array<char, 16384> buf_;
+  // Small on purpose: thousands of streams each hold one; SSE events are far smaller.
+  std::array<char, 4096> buf_;
 };
 
 }  // namespace gw::upstream
