@@ -16,7 +16,7 @@ constexpr int kExitFailure = 1;  // a listener could not be opened, a simulator 
 constexpr int kExitUsageOrConfig = 2;
 
 constexpr const char* kUsage =
-    "usage: hybrid-gateway --config FILE [--log-prompts]\n"
+    "usage: hybrid-gateway --config FILE [--log-prompts] [--no-metrics]\n"
     "       hybrid-gateway --check-config FILE\n"
     "       hybrid-gateway --demo\n"
     "\n"
@@ -26,7 +26,8 @@ constexpr const char* kUsage =
     "  --demo               run with the embedded demo config and two simulated upstreams\n"
     "                       (phi-4-mini, gpt-oss-20b) in-process; gateway on 127.0.0.1:8080,\n"
     "                       admin on 127.0.0.1:9090\n"
-    "  --log-prompts        debug: include prompt text in the request log\n";
+    "  --log-prompts        debug: include prompt text in the request log\n"
+    "  --no-metrics         benchmarking: record no per-request metrics\n";
 
 int print_problems(const gw::config::LoadResult& r) {
   for (const auto& p : r.problems) std::fprintf(stderr, "%s\n", p.str().c_str());
@@ -74,7 +75,7 @@ int run_demo(bool log_prompts) {
 
 int main(int argc, char** argv) {
   std::string config_path, check_path;
-  bool demo = false, log_prompts = false;
+  bool demo = false, log_prompts = false, record_metrics = true;
   for (int i = 1; i < argc; ++i) {
     std::string_view a = argv[i];
     auto value = [&](std::string& out) {
@@ -90,6 +91,8 @@ int main(int argc, char** argv) {
       demo = true;
     } else if (a == "--log-prompts") {
       log_prompts = true;
+    } else if (a == "--no-metrics") {
+      record_metrics = false;
     } else if (a == "--help" || a == "-h") {
       std::fputs(kUsage, stdout);
       return kExitOk;
@@ -118,5 +121,6 @@ int main(int argc, char** argv) {
   opts.config = r.config;
   opts.reload_path = config_path;
   opts.log_prompts = log_prompts;
+  opts.record_metrics = record_metrics;
   return gw::run_gateway(std::move(opts));
 }

@@ -71,7 +71,7 @@ class Daemon {
  public:
   explicit Daemon(GatewayOptions o)
       : opts_(std::move(o)),
-        runtime_(std::make_shared<ServingConfig>(opts_.config, &metrics_)) {
+        runtime_(std::make_shared<ServingConfig>(opts_.config, recording())) {
     runtime_.log = &log_;
     runtime_.log_prompts = opts_.log_prompts;
     runtime_.metrics = &metrics_;
@@ -172,7 +172,7 @@ class Daemon {
                  "listen addresses and threads change only on restart; the rest is applied");
     }
     try {
-      runtime_.config.replace(std::make_shared<ServingConfig>(result.config, &metrics_));
+      runtime_.config.replace(std::make_shared<ServingConfig>(result.config, recording()));
     } catch (const std::exception& e) {
       metrics_.reloads_failed.Increment();
       log_.event("error", "reload_failed", e.what());
@@ -226,6 +226,8 @@ class Daemon {
       if (!ec) poll_drain();
     });
   }
+
+  Metrics* recording() { return opts_.record_metrics ? &metrics_ : nullptr; }
 
   GatewayOptions opts_;
   AccessLog log_;
