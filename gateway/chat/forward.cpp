@@ -48,7 +48,7 @@ net::awaitable<void> relay(Exchange& ex, const config::Model& m, std::string bod
   upstream::Call call(ex.thread.pool, m, leg);
   auto err = co_await call.start(std::move(body), stream, ex.trace.request_id);
   if (err != upstream::CallError::none) {
-    co_await ex.reply_error(call_failure(err, call.connect_error(), m));
+    co_await ex.reply_error(call_failure(err, call, m));
     co_return;
   }
   if (call.status() < 200 || call.status() > 299) {
@@ -65,7 +65,7 @@ net::awaitable<void> relay(Exchange& ex, const config::Model& m, std::string bod
   std::string answer;
   auto rerr = co_await call.read_all(answer, kMaxUpstreamBodyBytes);
   if (rerr != upstream::CallError::none) {
-    co_await ex.reply_error(call_failure(rerr, call.connect_error(), m));
+    co_await ex.reply_error(call_failure(rerr, call, m));
     co_return;
   }
   leg.first_token = leg.done = Clock::now();
@@ -86,9 +86,10 @@ net::awaitable<void> relay(Exchange& ex, const config::Model& m, std::string bod
 
 }  // namespace
 
-http::OpenAiError call_failure(upstream::CallError err, upstream::ConnectError connect,
+http::OpenAiError call_failure(upstream::CallError err, const upstream::Call& call,
                                const config::Model& m) {
   using upstream::CallError;
+  const upstream::ConnectError connect = call.connect_error();
   switch (err) {
     case CallError::timeout:
       return http::make_error(504,
@@ -101,8 +102,9 @@ http::OpenAiError call_failure(upstream::CallError err, upstream::ConnectError c
     case CallError::connect:
       return http::make_error(502,
                               "upstream " + m.name + " is unreachable (" +
-                                  std::string(upstream::to_string(connect)) +
-                                  " failed: " + m.upstream + ")",
+                                  std::string(upstream::to_string(connect)) + " failed: " +
+                                  (call.connect_detail().empty() ? "" : call.connect_detail() + "; ") +
+                                  m.upstream + ")",
                               "upstream_unreachable");
     case CallError::too_large:
       return http::make_error(502, "upstream " + m.name + " sent a response over the size limit",
@@ -119,7 +121,7 @@ net::awaitable<void> reply_upstream_error(Exchange& ex, upstream::Call& call,
   std::string upstream_body;
   auto err = co_await call.read_all(upstream_body, kMaxUpstreamErrorBytes);
   if (err != upstream::CallError::none && err != upstream::CallError::too_large) {
-    co_await ex.reply_error(call_failure(err, call.connect_error(), m));
+    co_await ex.reply_error(call_failure(err, call, m));
     co_return;
   }
   co_await ex.reply_error(http::wrap_upstream_error(call.status(), upstream_body, m.name));

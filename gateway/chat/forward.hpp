@@ -15,7 +15,7 @@ namespace gw::chat {
 net::awaitable<void> until_client_leaves(Exchange& ex, net::awaitable<void> work);
 
 // The OpenAI error for a failed upstream call: 504 on timeout, 502 otherwise.
-http::OpenAiError call_failure(upstream::CallError err, upstream::ConnectError connect,
+http::OpenAiError call_failure(upstream::CallError err, const upstream::Call& call,
                                const config::Model& m);
 
 // Sends `body` to `model` and relays the answer: SSE event by event (with `edits`) when the

@@ -68,7 +68,7 @@ net::awaitable<std::optional<WholeAnswer>> call_whole(Flow& f, const config::Mod
     err = co_await call.read_all(answer, kMaxCompletionBytes);
   }
   if (err != upstream::CallError::none) {
-    error = call_failure(err, call.connect_error(), m);
+    error = call_failure(err, call, m);
     co_return std::nullopt;
   }
   leg.first_token = leg.done = Clock::now();
@@ -192,7 +192,7 @@ net::awaitable<bool> open_stream(Flow& f, upstream::Call& call, const config::Mo
                                  std::string body, std::optional<http::OpenAiError>& error) {
   auto err = co_await call.start(std::move(body), true, f.ex.trace.request_id);
   if (err != upstream::CallError::none) {
-    error = call_failure(err, call.connect_error(), m);
+    error = call_failure(err, call, m);
     co_return false;
   }
   if (call.status() < 200 || call.status() > 299) {
@@ -321,7 +321,7 @@ net::awaitable<void> hybrid_stream(Flow& f) {
   if (err != upstream::CallError::none || held.broken ||
       (held.complete && held.draft.text.empty())) {
     if (err != upstream::CallError::none) {
-      error = call_failure(err, call.connect_error(), draft_model);
+      error = call_failure(err, call, draft_model);
     } else {
       leg.error = held.broken ? "bad_response" : "empty_draft";
     }

@@ -21,8 +21,11 @@ void Exchange::add_common_headers(bhttp::fields& f) {
   if (serving->cors.varies_by_origin()) f.set(bhttp::field::vary, "Origin");
   if (!trace.request_id.empty()) f.set("x-request-id", trace.request_id);
   if (completion) {
-    f.set("x-gateway-route", to_string(trace.route));
-    if (trace.answered) f.set("x-gateway-model", trace.answered->name);
+    // A request rejected before any model was chosen (bad JSON, unknown model) has no route.
+    if (trace.answered) {
+      f.set("x-gateway-route", to_string(trace.route));
+      f.set("x-gateway-model", trace.answered->name);
+    }
     if (!trace.reason.empty()) f.set("x-gateway-escalation-reason", trace.reason);
     f.set("Server-Timing", server_timing(trace, Clock::now()));
   }

@@ -72,7 +72,7 @@ net::awaitable<CallError> Call::attempt(const bhttp::request<bhttp::string_body>
                                         bool allow_reuse, bool& retryable) {
   retryable = false;
   leg_.error = {};
-  auto [cerr, conn] = co_await pool_.acquire(model_, allow_reuse);
+  auto [cerr, conn] = co_await pool_.acquire(model_, allow_reuse, connect_detail_);
   if (cerr != ConnectError::none) {
     connect_error_ = cerr;
     leg_.error = to_string(cerr);

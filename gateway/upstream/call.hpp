@@ -29,6 +29,7 @@ class Call {
   bool event_stream() const;
   bool done() const { return parser_ && parser_->is_done(); }
   ConnectError connect_error() const { return connect_error_; }
+  const std::string& connect_detail() const { return connect_detail_; }
 
   // The next body bytes as they arrive (chunked encoding removed); an empty view once done.
   net::awaitable<std::pair<CallError, std::string_view>> read_some();
@@ -48,6 +49,7 @@ class Call {
   std::unique_ptr<Connection> conn_;
   std::optional<bhttp::response_parser<bhttp::buffer_body>> parser_;
   ConnectError connect_error_ = ConnectError::none;
+  std::string connect_detail_;
   // Small on purpose: thousands of streams each hold one; SSE events are far smaller.
   std::array<char, 4096> buf_;
 };

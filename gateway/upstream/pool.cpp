@@ -61,7 +61,7 @@ net::awaitable<std::pair<error_code, tcp::resolver::results_type>> resolve_withi
 }  // namespace
 
 net::awaitable<std::pair<ConnectError, std::unique_ptr<Connection>>> Pool::acquire(
-    const config::Model& model, bool allow_reuse) {
+    const config::Model& model, bool allow_reuse, std::string& detail) {
   const auto& u = model.url;
   if (allow_reuse) {
     auto it = idle_.find(key_of(u));
@@ -82,6 +82,7 @@ net::awaitable<std::pair<ConnectError, std::unique_ptr<Connection>>> Pool::acqui
   auto deadline = Clock::now() + std::chrono::milliseconds(model.connect_timeout_ms);
   auto [rec, endpoints] = co_await resolve_within(u, deadline);
   if (rec) {
+    detail = rec.message();
     co_return std::pair{rec == net::error::timed_out ? ConnectError::timeout : ConnectError::resolve,
                         nullptr};
   }
@@ -89,6 +90,7 @@ net::awaitable<std::pair<ConnectError, std::unique_ptr<Connection>>> Pool::acqui
   tcp_stream.expires_at(deadline);
   auto [cec, ep] = co_await tcp_stream.async_connect(endpoints, kAsTuple);
   if (cec) {
+    detail = cec.message();
     co_return std::pair{cec == beast::error::timeout ? ConnectError::timeout : ConnectError::connect,
                         nullptr};
   }
@@ -99,13 +101,19 @@ net::awaitable<std::pair<ConnectError, std::unique_ptr<Connection>>> Pool::acqui
   }
 
   TlsStream tls(std::move(tcp_stream), tls_);
-  if (!SSL_set_tlsext_host_name(tls.native_handle(), u.host.c_str())) {
+  error_code not_ip;
+  net::ip::make_address(u.host, not_ip);
+  // SNI carries host names only (RFC 6066 3); an IP literal is checked against the cert's SAN.
+  if (not_ip && !SSL_set_tlsext_host_name(tls.native_handle(), u.host.c_str())) {
+    detail = "cannot set SNI";
     co_return std::pair{ConnectError::tls, nullptr};
   }
   tls.set_verify_mode(net::ssl::verify_peer);
   tls.set_verify_callback(net::ssl::host_name_verification(u.host));
   auto [hec] = co_await tls.async_handshake(net::ssl::stream_base::client, kAsTuple);
   if (hec) {
+    long verify = SSL_get_verify_result(tls.native_handle());
+    detail = verify != X509_V_OK ? X509_verify_cert_error_string(verify) : hec.message();
     co_return std::pair{hec == beast::error::timeout ? ConnectError::timeout : ConnectError::tls,
                         nullptr};
   }

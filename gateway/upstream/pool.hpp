@@ -24,8 +24,9 @@ class Pool {
 
   // An idle live connection, or a new one (resolve, connect, TLS handshake) within the
   // model's connect timeout.
+  // On failure, `detail` says why in words (e.g. the certificate check that failed).
   net::awaitable<std::pair<ConnectError, std::unique_ptr<Connection>>> acquire(
-      const config::Model& model, bool allow_reuse = true);
+      const config::Model& model, bool allow_reuse, std::string& detail);
 
   // Gives back a connection whose last response was read completely and may be kept alive.
   void release(const config::Model& model, std::unique_ptr<Connection> conn);

@@ -186,6 +186,14 @@ constexpr const char* kUsageOnly =
 constexpr const char* kContentWithUsage =
     R"({"id":"c","model":"qwen2.5:0.5b","choices":[{"index":0,"delta":{},"finish_reason":"stop"}],"usage":{"prompt_tokens":1,"completion_tokens":2,"total_tokens":3}})";
 
+StreamEdits every_edit(std::string model) {
+  StreamEdits e;
+  e.model = std::move(model);
+  e.strip_logprobs = true;
+  e.drop_usage = true;
+  return e;
+}
+
 TEST(EditChunk, NoEditsReturnsIdenticalBytes) {
   for (const char* data : {kContent, kUsageOnly, kContentWithUsage, "[DONE]", "junk {"}) {
     EXPECT_EQ(edit_chunk(data, StreamEdits{}), std::string(data));
@@ -196,7 +204,7 @@ TEST(EditChunk, NoEditsReturnsIdenticalBytes) {
 }
 
 TEST(EditChunk, DoneUntouchedWithEveryEdit) {
-  StreamEdits all{"auto", true, true};
+  StreamEdits all = every_edit("auto");
   EXPECT_EQ(edit_chunk("[DONE]", all), "[DONE]");
 }
 
@@ -261,7 +269,7 @@ TEST(EditChunk, ModelRewriteDoesNotAddModel) {
 }
 
 TEST(EditChunk, AllEditsTogether) {
-  StreamEdits e{"small", true, true};
+  StreamEdits e = every_edit("small");
   auto out = edit_chunk(kContentWithUsage, e);
   ASSERT_TRUE(out);
   auto j = json::parse(*out);
@@ -270,8 +278,22 @@ TEST(EditChunk, AllEditsTogether) {
   EXPECT_EQ(edit_chunk(kUsageOnly, e), std::nullopt);
 }
 
+// An escalated stream's usage chunk covers the draft call too, as a non-streamed answer does.
+TEST(EditChunk, AddUsageSumsEarlierCallsIntoTheUsageChunk) {
+  StreamEdits e;
+  e.add_usage = Usage{10, 20, true};
+  auto out = edit_chunk(kUsageOnly, e);
+  ASSERT_TRUE(out);
+  auto usage = json::parse(*out)["usage"];
+  EXPECT_EQ(usage["prompt_tokens"], 11);
+  EXPECT_EQ(usage["completion_tokens"], 22);
+  EXPECT_EQ(usage["total_tokens"], 33);
+  std::string plain = R"({"choices":[{"delta":{"content":"hi"}}]})";
+  EXPECT_EQ(edit_chunk(plain, e), plain);  // chunks without usage pass untouched
+}
+
 TEST(EditChunk, NonJsonDataRelayedUnchanged) {
-  StreamEdits e{"small", true, true};
+  StreamEdits e = every_edit("small");
   for (const char* data : {"hello", "{\"usage\": broken", "[\"logprobs\",\"usage\"]", ""}) {
     EXPECT_EQ(edit_chunk(data, e), std::string(data)) << data;
   }
