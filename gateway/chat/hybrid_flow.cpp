@@ -4,7 +4,6 @@
 #include "gateway/chat/forward.hpp"
 #include "gateway/chat/stream_relay.hpp"
 #include "gateway/chat/upstream_body.hpp"
-#include "gateway/log/access_log.hpp"
 #include "policies/before_draft.hpp"
 #include "policies/judge.hpp"
 #include "policies/prompt.hpp"

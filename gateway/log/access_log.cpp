@@ -4,7 +4,7 @@
 
 #include <unistd.h>
 
-#include <algorithm>
+#include <charconv>
 #include <chrono>
 #include <cstdio>
 #include <ctime>
@@ -18,13 +18,19 @@ void append_timestamp(std::string& out) {
   auto secs = std::chrono::system_clock::to_time_t(now);
   auto ms =
       std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() % 1000;
-  std::tm tm{};
-  gmtime_r(&secs, &tm);
-  char buf[40];
-  std::size_t n = std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
-  n += static_cast<std::size_t>(
-      std::snprintf(buf + n, sizeof buf - n, ".%03dZ", static_cast<int>(ms)));
-  out.append("{\"ts\":\"").append(buf, n).append("\"");
+  // The date and time change once a second: format them once a second per thread.
+  thread_local std::time_t cached_secs = -1;
+  thread_local char cached[24];
+  thread_local std::size_t cached_len = 0;
+  if (secs != cached_secs) {
+    std::tm tm{};
+    gmtime_r(&secs, &tm);
+    cached_len = std::strftime(cached, sizeof cached, "%Y-%m-%dT%H:%M:%S", &tm);
+    cached_secs = secs;
+  }
+  char millis[8] = {'.', static_cast<char>('0' + ms / 100), static_cast<char>('0' + ms / 10 % 10),
+                    static_cast<char>('0' + ms % 10), 'Z'};
+  out.append("{\"ts\":\"").append(cached, cached_len).append(millis, 5).append("\"");
 }
 
 void field(std::string& out, std::string_view key, std::string_view value) {
@@ -34,8 +40,8 @@ void field(std::string& out, std::string_view key, std::string_view value) {
 
 void number(std::string& out, std::string_view key, double value) {
   char buf[48];
-  int n = std::snprintf(buf, sizeof buf, "%.3f", value);
-  out.append(",\"").append(key).append("\":").append(buf, static_cast<std::size_t>(n));
+  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, value, std::chars_format::fixed, 3);
+  out.append(",\"").append(key).append("\":").append(buf, end);
 }
 
 void integer(std::string& out, std::string_view key, unsigned long long value) {

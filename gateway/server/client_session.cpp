@@ -21,7 +21,8 @@ constexpr std::size_t kLingerChunkBytes = 64 * 1024;
 // Request ids: a per-process random prefix, the thread, a per-thread counter. No locks.
 std::string next_request_id(const ThreadContext& t, std::string_view from_client) {
   if (!from_client.empty() && from_client.size() <= kMaxClientRequestIdBytes &&
-      from_client.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.") ==
+      from_client.find_first_not_of(
+          "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.") ==
           std::string_view::npos) {
     return std::string(from_client);
   }
@@ -36,7 +37,9 @@ std::string next_request_id(const ThreadContext& t, std::string_view from_client
 // Keeps in-flight accounting exact on every exit path.
 struct InflightGuard {
   std::atomic<std::int64_t>& n;
-  explicit InflightGuard(std::atomic<std::int64_t>& c) : n(c) { n.fetch_add(1, std::memory_order_relaxed); }
+  explicit InflightGuard(std::atomic<std::int64_t>& c) : n(c) {
+    n.fetch_add(1, std::memory_order_relaxed);
+  }
   ~InflightGuard() { n.fetch_sub(1, std::memory_order_relaxed); }
 };
 
@@ -72,7 +75,7 @@ net::awaitable<void> run_client_session(ThreadContext& t, tcp::socket socket, Ro
   beast::tcp_stream stream(std::move(socket));
   stream.socket().set_option(tcp::no_delay(true));
   beast::flat_buffer buffer;
-  auto idle_entry = t.idle_clients.insert(t.idle_clients.end(), &stream);
+  auto entry = t.clients.insert(t.clients.end(), {&stream, true});
   bool first = true;
 
   for (;;) {
@@ -88,17 +91,17 @@ net::awaitable<void> run_client_session(ThreadContext& t, tcp::socket socket, Ro
     auto [hec, hn] = co_await bhttp::async_read_header(stream, buffer, parser, kAsTuple);
     if (hec == bhttp::error::header_limit) {
       Request none;
-      co_await reply_unreadable(t, stream, buffer, none, snap, 431,
-                                "request headers exceed " +
-                                    std::to_string(limits.max_header_bytes) + " bytes",
-                                "request_header_fields_too_large");
+      co_await reply_unreadable(
+          t, stream, buffer, none, snap, 431,
+          "request headers exceed " + std::to_string(limits.max_header_bytes) + " bytes",
+          "request_header_fields_too_large");
       break;
     }
     if (hec == bhttp::error::body_limit) {  // Content-Length over the limit, seen in the head
-      co_await reply_unreadable(t, stream, buffer, parser.get(), snap, 413,
-                                "request body exceeds " + std::to_string(limits.max_body_bytes) +
-                                    " bytes",
-                                "request_too_large");
+      co_await reply_unreadable(
+          t, stream, buffer, parser.get(), snap, 413,
+          "request body exceeds " + std::to_string(limits.max_body_bytes) + " bytes",
+          "request_too_large");
       break;
     }
     if (hec) {
@@ -111,10 +114,7 @@ net::awaitable<void> run_client_session(ThreadContext& t, tcp::socket socket, Ro
       }
       break;
     }
-    if (idle_entry != t.idle_clients.end()) {
-      t.idle_clients.erase(idle_entry);
-      idle_entry = t.idle_clients.end();
-    }
+    entry->idle = false;
     first = false;
     InflightGuard inflight(rt.inflight_requests);
 
@@ -122,10 +122,10 @@ net::awaitable<void> run_client_session(ThreadContext& t, tcp::socket socket, Ro
     stream.expires_after(std::chrono::milliseconds(limits.header_timeout_ms));
     if (parser.get()[bhttp::field::expect] == "100-continue") {
       if (parser.content_length() && *parser.content_length() > limits.max_body_bytes) {
-        co_await reply_unreadable(t, stream, buffer, parser.get(), snap, 413,
-                                  "request body exceeds " + std::to_string(limits.max_body_bytes) +
-                                      " bytes",
-                                  "request_too_large");
+        co_await reply_unreadable(
+            t, stream, buffer, parser.get(), snap, 413,
+            "request body exceeds " + std::to_string(limits.max_body_bytes) + " bytes",
+            "request_too_large");
         break;
       }
       bhttp::response<bhttp::empty_body> cont{bhttp::status::continue_, 11};
@@ -134,17 +134,17 @@ net::awaitable<void> run_client_session(ThreadContext& t, tcp::socket socket, Ro
     }
     auto [bec, bn] = co_await bhttp::async_read(stream, buffer, parser, kAsTuple);
     if (bec == bhttp::error::body_limit) {
-      co_await reply_unreadable(t, stream, buffer, parser.get(), snap, 413,
-                                "request body exceeds " + std::to_string(limits.max_body_bytes) +
-                                    " bytes",
-                                "request_too_large");
+      co_await reply_unreadable(
+          t, stream, buffer, parser.get(), snap, 413,
+          "request body exceeds " + std::to_string(limits.max_body_bytes) + " bytes",
+          "request_too_large");
       break;
     }
     if (bec == beast::error::timeout) {
-      co_await reply_unreadable(t, stream, buffer, parser.get(), snap, 408,
-                                "request body did not arrive within " +
-                                    std::to_string(limits.header_timeout_ms) + " ms",
-                                "request_timeout");
+      co_await reply_unreadable(
+          t, stream, buffer, parser.get(), snap, 408,
+          "request body did not arrive within " + std::to_string(limits.header_timeout_ms) + " ms",
+          "request_timeout");
       break;
     }
     if (bec) break;
@@ -162,9 +162,9 @@ net::awaitable<void> run_client_session(ThreadContext& t, tcp::socket socket, Ro
     if (!ex.keep_alive || !ex.head_sent()) break;
 
     // Back to waiting for a request: drain may close us from now on.
-    idle_entry = t.idle_clients.insert(t.idle_clients.end(), &stream);
+    entry->idle = true;
   }
-  if (idle_entry != t.idle_clients.end()) t.idle_clients.erase(idle_entry);
+  t.clients.erase(entry);
   error_code ignored;
   stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
   stream.socket().close(ignored);

@@ -1,6 +1,9 @@
 #include "gateway/server/exchange.hpp"
 
+#include <array>
 #include <boost/asio/write.hpp>
+#include <charconv>
+#include <span>
 
 namespace gw {
 
@@ -13,38 +16,66 @@ Exchange::Exchange(ThreadContext& t, beast::tcp_stream& c, beast::flat_buffer& b
   allow_origin_ = serving->cors.allow_origin(req[bhttp::field::origin]);
 }
 
-void Exchange::add_common_headers(bhttp::fields& f) {
+namespace {
+
+void add_header(std::string& head, std::string_view name, std::string_view value) {
+  head.append(name).append(": ").append(value).append("\r\n");
+}
+
+// The chunk-size line of one HTTP/1.1 chunk: hex length and CRLF.
+std::string_view chunk_size_line(std::size_t n, std::array<char, 20>& buf) {
+  auto [end, ec] = std::to_chars(buf.data(), buf.data() + buf.size() - 2, n, 16);
+  *end++ = '\r';
+  *end++ = '\n';
+  return {buf.data(), static_cast<std::size_t>(end - buf.data())};
+}
+
+}  // namespace
+
+// Response heads are written by hand into one buffer: this runs on every response, and
+// Beast's field container and serializer cost an allocation per header and a buffer walk.
+std::string Exchange::response_head(unsigned status) {
+  std::string head;
+  head.reserve(512);
+  head.append(req.version() >= 11 ? "HTTP/1.1 " : "HTTP/1.0 ").append(std::to_string(status));
+  auto reason = bhttp::obsolete_reason(static_cast<bhttp::status>(status));
+  head.append(" ").append(reason.data(), reason.size()).append("\r\n");
   if (!allow_origin_.empty()) {
-    f.set(bhttp::field::access_control_allow_origin, allow_origin_);
-    f.set(bhttp::field::access_control_expose_headers, http::kCorsExposeHeaders);
+    add_header(head, "Access-Control-Allow-Origin", allow_origin_);
+    add_header(head, "Access-Control-Expose-Headers", http::kCorsExposeHeaders);
   }
-  if (serving->cors.varies_by_origin()) f.set(bhttp::field::vary, "Origin");
-  if (!trace.request_id.empty()) f.set("x-request-id", trace.request_id);
+  if (serving->cors.varies_by_origin()) add_header(head, "Vary", "Origin");
+  if (!trace.request_id.empty()) add_header(head, "x-request-id", trace.request_id);
   if (completion) {
     // A request rejected before any model was chosen (bad JSON, unknown model) has no route.
     if (trace.answered) {
-      f.set("x-gateway-route", to_string(trace.route));
-      f.set("x-gateway-model", trace.answered->name);
+      add_header(head, "x-gateway-route", to_string(trace.route));
+      add_header(head, "x-gateway-model", trace.answered->name);
     }
-    if (!trace.reason.empty()) f.set("x-gateway-escalation-reason", trace.reason);
-    f.set("Server-Timing", server_timing(trace, Clock::now()));
+    if (!trace.reason.empty()) add_header(head, "x-gateway-escalation-reason", trace.reason);
+    add_header(head, "Server-Timing", server_timing(trace, Clock::now()));
   }
+  if (req.version() >= 11) {
+    if (!keep_alive) add_header(head, "Connection", "close");
+  } else if (keep_alive) {
+    add_header(head, "Connection", "keep-alive");
+  }
+  trace.status = status;
+  head_sent_ = true;
+  return head;
 }
 
 net::awaitable<bool> Exchange::reply(unsigned status, std::string body,
                                      std::string_view content_type) {
-  bhttp::response<bhttp::string_body> res{static_cast<bhttp::status>(status), req.version()};
-  add_common_headers(res.base());
-  res.set(bhttp::field::content_type, content_type);
-  res.keep_alive(keep_alive);
-  res.body() = std::move(body);
-  res.prepare_payload();
-  trace.status = status;
-  trace.bytes_out += res.body().size();
-  head_sent_ = true;
+  std::string head = response_head(status);
+  add_header(head, "Content-Type", content_type);
+  add_header(head, "Content-Length", std::to_string(body.size()));
+  head.append("\r\n");
+  trace.bytes_out += body.size();
   client.expires_at(deadline);
   trace.first_byte = Clock::now();
-  auto [ec, n] = co_await bhttp::async_write(client, res, kAsTuple);
+  std::array<net::const_buffer, 2> buffers{net::buffer(head), net::buffer(body)};
+  auto [ec, n] = co_await net::async_write(client, buffers, kAsTuple);
   co_return !ec;
 }
 
@@ -56,42 +87,34 @@ net::awaitable<bool> Exchange::reply_error(http::OpenAiError err) {
 }
 
 net::awaitable<bool> Exchange::reply_preflight() {
-  bhttp::response<bhttp::empty_body> res{bhttp::status::no_content, req.version()};
-  add_common_headers(res.base());
+  std::string head = response_head(204);
   if (!allow_origin_.empty()) {
-    res.set(bhttp::field::access_control_allow_methods, http::kCorsAllowMethods);
+    add_header(head, "Access-Control-Allow-Methods", http::kCorsAllowMethods);
     auto asked_field = req[bhttp::field::access_control_request_headers];
     std::string_view asked(asked_field.data(), asked_field.size());
-    res.set(bhttp::field::access_control_allow_headers,
-            !asked.empty() && asked.size() <= http::kCorsMaxRequestHeadersBytes
-                ? asked
-                : http::kCorsDefaultAllowHeaders);
-    res.set(bhttp::field::access_control_max_age, http::kCorsMaxAgeSeconds);
+    bool echo = !asked.empty() && asked.size() <= http::kCorsMaxRequestHeadersBytes &&
+                asked.find_first_of("\r\n") == std::string_view::npos;
+    add_header(head, "Access-Control-Allow-Headers", echo ? asked : http::kCorsDefaultAllowHeaders);
+    add_header(head, "Access-Control-Max-Age", http::kCorsMaxAgeSeconds);
   }
-  res.keep_alive(keep_alive);
-  trace.status = 204;
-  head_sent_ = true;
+  head.append("\r\n");
   client.expires_at(deadline);
-  auto [ec, n] = co_await bhttp::async_write(client, res, kAsTuple);
+  auto [ec, n] = co_await net::async_write(client, net::buffer(head), kAsTuple);
   co_return !ec;
 }
 
 net::awaitable<bool> Exchange::begin_stream(unsigned status, std::string_view content_type) {
-  bhttp::response<bhttp::empty_body> res{static_cast<bhttp::status>(status), req.version()};
-  add_common_headers(res.base());
-  res.set(bhttp::field::content_type, content_type);
-  res.set(bhttp::field::cache_control, "no-cache");
-  res.set("X-Accel-Buffering", "no");  // tell a proxy in front of us not to buffer
   // HTTP/1.0 has no chunked encoding: the body runs until the connection closes.
   chunked_ = req.version() >= 11;
   if (!chunked_) keep_alive = false;
-  res.keep_alive(keep_alive);
-  res.chunked(chunked_);
-  trace.status = status;
-  head_sent_ = true;
-  bhttp::response_serializer<bhttp::empty_body> sr{res};
+  std::string head = response_head(status);
+  add_header(head, "Content-Type", content_type);
+  add_header(head, "Cache-Control", "no-cache");
+  add_header(head, "X-Accel-Buffering", "no");  // tell a proxy in front of us not to buffer
+  if (chunked_) add_header(head, "Transfer-Encoding", "chunked");
+  head.append("\r\n");
   client.expires_at(deadline);
-  auto [ec, n] = co_await bhttp::async_write_header(client, sr, kAsTuple);
+  auto [ec, n] = co_await net::async_write(client, net::buffer(head), kAsTuple);
   co_return !ec;
 }
 
@@ -101,22 +124,19 @@ net::awaitable<bool> Exchange::write_chunk(std::string_view bytes) {
   trace.bytes_out += bytes.size();
   client.expires_at(deadline);
   net::const_buffer data(bytes.data(), bytes.size());
-  // No co_await inside ?: or an if condition anywhere: GCC 12 miscompiles the temporaries.
-  error_code ec;
-  if (chunked_) {
-    auto [wec, n] = co_await net::async_write(client, bhttp::make_chunk(data), kAsTuple);
-    ec = wec;
-  } else {
-    auto [wec, n] = co_await net::async_write(client, data, kAsTuple);
-    ec = wec;
-  }
+  std::array<char, 20> size_buf;
+  // One gather write per chunk: size line, data, CRLF (just the data without chunking).
+  std::array<net::const_buffer, 3> chunk{net::buffer(chunk_size_line(bytes.size(), size_buf)), data,
+                                         net::buffer("\r\n", 2)};
+  std::span<const net::const_buffer> parts(chunked_ ? &chunk[0] : &chunk[1], chunked_ ? 3 : 1);
+  auto [ec, n] = co_await net::async_write(client, parts, kAsTuple);
   co_return !ec;
 }
 
 net::awaitable<bool> Exchange::end_stream() {
   if (!chunked_) co_return true;  // the connection's close ends the body
   client.expires_at(deadline);
-  auto [ec, n] = co_await net::async_write(client, bhttp::make_chunk_last(), kAsTuple);
+  auto [ec, n] = co_await net::async_write(client, net::buffer("0\r\n\r\n", 5), kAsTuple);
   co_return !ec;
 }
 

@@ -43,7 +43,8 @@ class Exchange {
   bool head_sent() const { return head_sent_; }
 
  private:
-  void add_common_headers(bhttp::fields& f);
+  // Status line and the headers every response carries; marks the head as sent.
+  std::string response_head(unsigned status);
   bool head_sent_ = false;
   bool chunked_ = true;
   std::string allow_origin_;

@@ -70,8 +70,7 @@ net::awaitable<void> accept_loop(ThreadContext& t, tcp::acceptor& acceptor, Rout
 class Daemon {
  public:
   explicit Daemon(GatewayOptions o)
-      : opts_(std::move(o)),
-        runtime_(std::make_shared<ServingConfig>(opts_.config, recording())) {
+      : opts_(std::move(o)), runtime_(std::make_shared<ServingConfig>(opts_.config, recording())) {
     runtime_.log = &log_;
     runtime_.log_prompts = opts_.log_prompts;
     runtime_.metrics = &metrics_;
@@ -95,7 +94,8 @@ class Daemon {
         api_ep = acceptors_.back()->local_endpoint();  // port 0 resolved by the first bind
       }
       admin_ep = endpoint_of(s.admin_listen);
-      admin_acceptor_ = std::make_unique<tcp::acceptor>(open_acceptor(threads_[0]->ioc, admin_ep, false));
+      admin_acceptor_ =
+          std::make_unique<tcp::acceptor>(open_acceptor(threads_[0]->ioc, admin_ep, false));
       admin_ep = admin_acceptor_->local_endpoint();
     } catch (const std::exception& e) {
       log_.event("error", "listen_failed", e.what());
@@ -112,8 +112,8 @@ class Daemon {
     wait_signal(*signals);
     log_.event("info", "listening", "hybrid-gateway is serving",
                "\"listen\":\"" + to_string(api_ep) + "\",\"admin\":\"" + to_string(admin_ep) +
-                   "\",\"threads\":" + std::to_string(n) + ",\"config\":\"" +
-                   opts_.config->source + "\"");
+                   "\",\"threads\":" + std::to_string(n) + ",\"config\":\"" + opts_.config->source +
+                   "\"");
 
     const auto& auth = opts_.config->auth;
     if (!auth.api_keys_env.empty() && auth.api_keys.empty()) {
@@ -197,7 +197,9 @@ class Daemon {
       net::post(threads_[i]->ioc, [this, i] {
         error_code ec;
         acceptors_[i]->close(ec);
-        for (auto* client : threads_[i]->idle_clients) client->socket().cancel(ec);
+        for (auto& c : threads_[i]->clients) {
+          if (c.idle) c.stream->socket().cancel(ec);
+        }
         threads_[i]->pool.close_idle();
       });
     }
@@ -210,7 +212,9 @@ class Daemon {
     for (auto& t : threads_) {
       net::post(t->ioc, [t = t.get()] {
         error_code ec;
-        for (auto* client : t->idle_clients) client->socket().cancel(ec);
+        for (auto& c : t->clients) {
+          if (c.idle) c.stream->socket().cancel(ec);
+        }
       });
     }
     if (runtime_.inflight_requests.load() == 0 || Clock::now() >= drain_deadline_) {

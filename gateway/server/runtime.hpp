@@ -35,8 +35,13 @@ struct ThreadContext {
   Runtime& runtime;
   upstream::Pool pool;     // declared before ioc: outlives the coroutines ioc destroys
   net::io_context ioc{1};  // one thread runs it: Asio may skip locking
-  // Client connections waiting for their next request: closed at once when draining starts.
-  std::list<beast::tcp_stream*> idle_clients;
+  // Every client connection of this thread, and whether it waits for its next request: the
+  // idle ones are closed at once when draining starts. One entry per connection, not per request.
+  struct ClientEntry {
+    beast::tcp_stream* stream;
+    bool idle;
+  };
+  std::list<ClientEntry> clients;
   unsigned index = 0;
 };
 

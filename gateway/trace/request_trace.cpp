@@ -1,6 +1,6 @@
 #include "gateway/trace/request_trace.hpp"
 
-#include <cstdio>
+#include <charconv>
 
 namespace gw {
 
@@ -20,8 +20,8 @@ std::string_view to_string(Route r) {
 
 LegTokens tokens_of(const UpstreamLeg& leg, std::uint64_t prompt_chars) {
   if (leg.usage_reported) return {leg.prompt_tokens, leg.completion_tokens, false};
-  return {(prompt_chars + 3) / 4, leg.completion_tokens ? leg.completion_tokens : leg.content_events,
-          true};
+  return {(prompt_chars + 3) / 4,
+          leg.completion_tokens ? leg.completion_tokens : leg.content_events, true};
 }
 
 double ms_between(Clock::time_point from, Clock::time_point to) {
@@ -31,9 +31,9 @@ double ms_between(Clock::time_point from, Clock::time_point to) {
 
 namespace {
 void append_stage(std::string& out, const char* name, double ms) {
-  char buf[64];
-  int n = std::snprintf(buf, sizeof buf, "%s%s;dur=%.3f", out.empty() ? "" : ", ", name, ms);
-  out.append(buf, static_cast<std::size_t>(n));
+  char buf[32];
+  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, ms, std::chars_format::fixed, 3);
+  out.append(out.empty() ? "" : ", ").append(name).append(";dur=").append(buf, end);
 }
 }  // namespace
 

@@ -40,7 +40,7 @@ class Call {
   void finish();
 
  private:
-  net::awaitable<CallError> attempt(const bhttp::request<bhttp::string_body>& req,
+  net::awaitable<CallError> attempt(const std::string& head, const std::string& body,
                                     bool allow_reuse, bool& retryable);
 
   Pool& pool_;

@@ -53,7 +53,8 @@ net::awaitable<std::pair<error_code, tcp::resolver::results_type>> resolve_withi
   net::steady_timer timer(ex, deadline);
   auto result = co_await (resolver.async_resolve(u.host, std::to_string(u.port), kAsTuple) ||
                           timer.async_wait(kAsTuple));
-  if (result.index() == 1) co_return std::pair{error_code(net::error::timed_out), tcp::resolver::results_type{}};
+  if (result.index() == 1)
+    co_return std::pair{error_code(net::error::timed_out), tcp::resolver::results_type{}};
   auto [ec, results] = std::get<0>(std::move(result));
   co_return std::pair{ec, std::move(results)};
 }
@@ -70,8 +71,11 @@ net::awaitable<std::pair<ConnectError, std::unique_ptr<Connection>>> Pool::acqui
       while (!it->second.empty()) {
         auto conn = std::move(it->second.back());
         it->second.pop_back();
-        if (now - conn->idle_since < std::chrono::milliseconds(kMaxIdleAgeMs) &&
-            still_open(*conn)) {
+        auto idle_for = now - conn->idle_since;
+        // Recently used connections skip the liveness probe (a syscall per request): if the
+        // peer closed one meanwhile, the call retries once on a fresh connection anyway.
+        if (idle_for < std::chrono::milliseconds(kMaxIdleAgeMs) &&
+            (idle_for < std::chrono::milliseconds(kProbeAfterIdleMs) || still_open(*conn))) {
           conn->reused = true;
           co_return std::pair{ConnectError::none, std::move(conn)};
         }
@@ -83,16 +87,16 @@ net::awaitable<std::pair<ConnectError, std::unique_ptr<Connection>>> Pool::acqui
   auto [rec, endpoints] = co_await resolve_within(u, deadline);
   if (rec) {
     detail = rec.message();
-    co_return std::pair{rec == net::error::timed_out ? ConnectError::timeout : ConnectError::resolve,
-                        nullptr};
+    co_return std::pair{
+        rec == net::error::timed_out ? ConnectError::timeout : ConnectError::resolve, nullptr};
   }
   beast::tcp_stream tcp_stream(co_await net::this_coro::executor);
   tcp_stream.expires_at(deadline);
   auto [cec, ep] = co_await tcp_stream.async_connect(endpoints, kAsTuple);
   if (cec) {
     detail = cec.message();
-    co_return std::pair{cec == beast::error::timeout ? ConnectError::timeout : ConnectError::connect,
-                        nullptr};
+    co_return std::pair{
+        cec == beast::error::timeout ? ConnectError::timeout : ConnectError::connect, nullptr};
   }
   tcp_stream.socket().set_option(tcp::no_delay(true));
   if (!u.tls) {
@@ -136,6 +140,8 @@ std::size_t Pool::idle_count() const {
   return n;
 }
 
-void Pool::close_idle() { idle_.clear(); }
+void Pool::close_idle() {
+  idle_.clear();
+}
 
 }  // namespace gw::upstream

@@ -19,6 +19,7 @@ class Pool {
  public:
   static constexpr std::size_t kMaxIdlePerUpstream = 256;
   static constexpr std::uint32_t kMaxIdleAgeMs = 4000;  // under uvicorn's 5 s keep-alive (vLLM)
+  static constexpr std::uint32_t kProbeAfterIdleMs = 1000;
 
   explicit Pool(net::ssl::context& tls) : tls_(tls) {}
 
