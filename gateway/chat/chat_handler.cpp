@@ -54,7 +54,9 @@ net::awaitable<void> handle_chat(Exchange& ex) {
   ex.trace.route = Route::direct;
   StreamEdits edits;
   std::string body = direct_body(request, *model, std::move(ex.req.body()), edits);
-  co_await forward(ex, *model, std::move(body), request.stream, edits);
+  const bool stream = request.stream;
+  request.json = nullptr;  // a stream can last minutes: do not keep the parsed body that long
+  co_await forward(ex, *model, std::move(body), stream, edits);
 }
 
 net::awaitable<void> handle_models(Exchange& ex) {

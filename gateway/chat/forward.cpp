@@ -16,7 +16,8 @@ constexpr std::size_t kMaxUpstreamBodyBytes = 64 * 1024 * 1024;
 constexpr std::size_t kMaxUpstreamErrorBytes = 1024 * 1024;
 // Bounded: bytes a client may pipeline while its previous request is being answered.
 constexpr std::size_t kMaxPipelinedBytes = 1024 * 1024;
-constexpr std::size_t kClientReadChunkBytes = 4096;
+// Small: each in-flight request keeps one prepared; a client rarely sends anything meanwhile.
+constexpr std::size_t kClientReadChunkBytes = 512;
 
 // A relayed answer is not parsed whole (that would cost a parse per request); its first byte
 // tells a JSON object from an HTML page or plain text.

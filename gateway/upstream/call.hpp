@@ -51,7 +51,7 @@ class Call {
   ConnectError connect_error_ = ConnectError::none;
   std::string connect_detail_;
   // Small on purpose: thousands of streams each hold one; SSE events are far smaller.
-  std::array<char, 4096> buf_;
+  std::array<char, 2048> buf_;
 };
 
 }  // namespace gw::upstream
