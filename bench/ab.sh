@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# A/B of two gateway binaries (or one binary with two flag sets) in front of the same llm-sim,
+# alternated round by round: what a change or a flag costs, side by side in one run.
+#
+#   A=/tmp/gw-before B=build-release/hybrid-gateway bench/ab.sh
+#   A=build-release/hybrid-gateway AFLAGS=--no-metrics B=build-release/hybrid-gateway bench/ab.sh
+#
+# wrk on CPU 0; both gateways (threads: 1) and llm-sim on CPU 1. MODELS ("phi-4-mini auto"),
+# ROUNDS (3), DUR (4 s). Every process started here is stopped by PID on exit.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+SIM=${SIM:-$root/build-release/llm-sim}
+: "${A:?A=path of gateway A}" "${B:?B=path of gateway B}"
+AFLAGS=${AFLAGS:-} BFLAGS=${BFLAGS:-} MODELS=${MODELS:-"phi-4-mini auto"} ROUNDS=${ROUNDS:-3} DUR=${DUR:-4}
+T=$(mktemp -d)
+PIDS=()
+trap 'kill "${PIDS[@]}" 2>/dev/null || true; rm -rf "$T"' EXIT
+
+taskset -c 1 "$SIM" --listen 127.0.0.1:0 >"$T/sim.out" 2>&1 & PIDS+=($!)
+for _ in $(seq 1 100); do grep -q listening "$T/sim.out" && break; sleep 0.05; done
+SIM_PORT=$(sed -n 's/.*listening on 127.0.0.1:\([0-9]*\).*/\1/p' "$T/sim.out")
+
+start_gateway() {  # name binary flags -> sets PORT_<name>
+  cat >"$T/$1.yaml" <<Y
+server: {listen: "127.0.0.1:0", admin_listen: "127.0.0.1:0", threads: 1}
+models:
+  phi-4-mini: {upstream: "http://127.0.0.1:$SIM_PORT/v1"}
+  gpt-oss-20b: {upstream: "http://127.0.0.1:$SIM_PORT/v1"}
+routing: {draft: phi-4-mini, escalate: gpt-oss-20b, after_draft: {chars_under: 0, finish_reason_length: false}}
+Y
+  # shellcheck disable=SC2086
+  taskset -c 1 "$2" --config "$T/$1.yaml" $3 >"$T/$1.out" 2>&1 & PIDS+=($!)
+  for _ in $(seq 1 100); do grep -q '"listening"' "$T/$1.out" && break; sleep 0.05; done
+  sed -n 's/.*"listen":"127.0.0.1:\([0-9]*\)".*/\1/p' "$T/$1.out" | head -1
+}
+PORT_A=$(start_gateway a "$A" "$AFLAGS")
+PORT_B=$(start_gateway b "$B" "$BFLAGS")
+
+for model in $MODELS; do
+  cat >"$T/post.lua" <<L
+wrk.method = "POST"
+wrk.body = '{"model":"$model","messages":[{"role":"user","content":"hi"}],"max_tokens":16}'
+wrk.headers["Content-Type"] = "application/json"
+wrk.headers["Origin"] = "http://bench.test"
+L
+  for r in $(seq 1 "$ROUNDS"); do
+    a=$(taskset -c 0 wrk -t1 -c32 -d"${DUR}s" -s "$T/post.lua" "http://127.0.0.1:$PORT_A/v1/chat/completions" | awk '/Requests\/sec/{print $2}')
+    b=$(taskset -c 0 wrk -t1 -c32 -d"${DUR}s" -s "$T/post.lua" "http://127.0.0.1:$PORT_B/v1/chat/completions" | awk '/Requests\/sec/{print $2}')
+    echo "$model round $r: A=$a req/s  B=$b req/s"
+  done
+done
