@@ -80,8 +80,9 @@ double pct(std::vector<double>& v, double p) {
 
 std::string summary(const char* prefix, std::vector<double>& v) {
   char line[256];
-  std::snprintf(line, sizeof line, " %s_n=%zu %s_p50=%.1f %s_p90=%.1f %s_p99=%.1f %s_p999=%.1f %s_max=%.1f",
-                prefix, v.size(), prefix, pct(v, 50), prefix, pct(v, 90), prefix, pct(v, 99), prefix,
+  std::snprintf(line, sizeof line,
+                " %s_n=%zu %s_p50=%.1f %s_p90=%.1f %s_p99=%.1f %s_p999=%.1f %s_max=%.1f", prefix,
+                v.size(), prefix, pct(v, 50), prefix, pct(v, 90), prefix, pct(v, 99), prefix,
                 pct(v, 99.9), prefix, v.empty() ? 0.0 : *std::max_element(v.begin(), v.end()));
   return line;
 }
@@ -269,10 +270,13 @@ struct RateRun {
   net::awaitable<void> run() {
     auto ex = co_await net::this_coro::executor;
     net::steady_timer timer(ex);
-    const auto interval = std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(1.0 / o.rate));
+    const auto interval =
+        std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(1.0 / o.rate));
     const auto t0 = Clock::now();
-    measure_from = t0 + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(o.warmup));
-    const auto end = measure_from + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(o.duration));
+    measure_from =
+        t0 + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(o.warmup));
+    const auto end = measure_from + std::chrono::duration_cast<Clock::duration>(
+                                        std::chrono::duration<double>(o.duration));
     for (unsigned long i = 0;; ++i) {
       const auto at = t0 + interval * static_cast<long>(i);
       if (at >= end) break;
@@ -293,9 +297,10 @@ struct RateRun {
     }
     for (auto& c : idle) close_conn(*c);
     const double achieved = static_cast<double>(st.ok + st.non2xx) / o.duration;
-    std::printf("mode=rate rate=%.0f achieved=%.1f ok=%lu non2xx=%lu errors=%lu dropped=%lu conns=%u%s",
-                o.rate, achieved, st.ok, st.non2xx, st.errors, dropped, live,
-                summary("lat", st.lat_us).c_str());
+    std::printf(
+        "mode=rate rate=%.0f achieved=%.1f ok=%lu non2xx=%lu errors=%lu dropped=%lu conns=%u%s",
+        o.rate, achieved, st.ok, st.non2xx, st.errors, dropped, live,
+        summary("lat", st.lat_us).c_str());
     if (!st.first_error.empty()) std::printf(" first_error=\"%s\"", st.first_error.c_str());
     std::printf("\n");
   }
@@ -328,17 +333,18 @@ net::awaitable<void> stream_worker(tcp::endpoint ep, const std::string& req, Sta
     Clock::time_point last{};
     bool first = true;
     std::vector<double> ttft, gaps;
-    const int status = co_await stream_exchange(c, ep, req, st, [&](Clock::time_point t, unsigned n) {
-      if (first) {
-        ttft.push_back(us_since(t0, t));
-        first = false;
-      } else {
-        gaps.push_back(us_since(last, t));
-      }
-      for (unsigned k = 1; k < n; ++k) gaps.push_back(0);  // coalesced tokens arrive together
-      st.events += n;
-      last = t;
-    });
+    const int status =
+        co_await stream_exchange(c, ep, req, st, [&](Clock::time_point t, unsigned n) {
+          if (first) {
+            ttft.push_back(us_since(t0, t));
+            first = false;
+          } else {
+            gaps.push_back(us_since(last, t));
+          }
+          for (unsigned k = 1; k < n; ++k) gaps.push_back(0);  // coalesced tokens arrive together
+          st.events += n;
+          last = t;
+        });
     if (status == 0) continue;
     if (!measured) continue;
     count_status(st, status);
@@ -356,7 +362,7 @@ struct HoldRun {
   Stats st;
   unsigned connecting = 0;  // started, first token not seen yet
   unsigned established = 0;
-  unsigned finished = 0;    // streams that ended (normally or not)
+  unsigned finished = 0;        // streams that ended (normally or not)
   unsigned long completed = 0;  // streams that ended normally (2xx, whole body read)
   bool stop = false;
 
@@ -364,13 +370,16 @@ struct HoldRun {
     Conn c(co_await net::this_coro::executor);
     bool got_first = false;
     Stats mine;
-    const int status = co_await stream_exchange(c, ep, req, mine, [&](Clock::time_point, unsigned) {
-      if (!got_first) {
-        got_first = true;
-        ++established;
-        --connecting;
-      }
-    }, &stop);
+    const int status = co_await stream_exchange(
+        c, ep, req, mine,
+        [&](Clock::time_point, unsigned) {
+          if (!got_first) {
+            got_first = true;
+            ++established;
+            --connecting;
+          }
+        },
+        &stop);
     if (!got_first) --connecting;
     if (status != 0 && (status < 200 || status >= 300)) count_status(st, status);
     if (mine.errors > 0) st.error(mine.first_error);
@@ -398,8 +407,8 @@ struct HoldRun {
       timer.expires_after(std::chrono::milliseconds(5));
       co_await timer.async_wait(tuple_awaitable);
     }
-    std::printf("READY established=%u errors=%lu non2xx=%lu open_s=%.2f\n", established, st.errors, st.non2xx,
-                us_since(t0, Clock::now()) / 1e6);
+    std::printf("READY established=%u errors=%lu non2xx=%lu open_s=%.2f\n", established, st.errors,
+                st.non2xx, us_since(t0, Clock::now()) / 1e6);
     std::fflush(stdout);
     timer.expires_after(std::chrono::milliseconds(static_cast<long>(o.hold * 1000)));
     co_await timer.async_wait(tuple_awaitable);
@@ -413,8 +422,10 @@ struct HoldRun {
       }
     }
     stop = true;
-    std::printf("mode=hold streams=%u established=%u still_open=%u finished_early=%u completed=%lu errors=%lu non2xx=%lu",
-                o.streams, established, still_open, finished_early, completed, st.errors, st.non2xx);
+    std::printf(
+        "mode=hold streams=%u established=%u still_open=%u finished_early=%u completed=%lu "
+        "errors=%lu non2xx=%lu",
+        o.streams, established, still_open, finished_early, completed, st.errors, st.non2xx);
     if (!st.first_error.empty()) std::printf(" first_error=\"%s\"", st.first_error.c_str());
     std::printf("\n");
     std::fflush(stdout);
@@ -423,10 +434,11 @@ struct HoldRun {
 };
 
 int usage() {
-  std::fprintf(stderr,
-               "usage: loadgen rate|closed|stream|hold --port P (--body-file F | --body S) [--host H]\n"
-               "       [--path P] [--rate R] [--duration S] [--warmup S] [--connections C]\n"
-               "       [--requests N] [--streams N] [--hold S] [--ramp C] [--max-conns N]\n");
+  std::fprintf(
+      stderr,
+      "usage: loadgen rate|closed|stream|hold --port P (--body-file F | --body S) [--host H]\n"
+      "       [--path P] [--rate R] [--duration S] [--warmup S] [--connections C]\n"
+      "       [--requests N] [--streams N] [--hold S] [--ramp C] [--max-conns N]\n");
   return 2;
 }
 
@@ -437,27 +449,42 @@ int main(int argc, char** argv) {
   for (int i = 2; i + 1 < argc; i += 2) {
     const std::string_view k = argv[i];
     const char* v = argv[i + 1];
-    if (k == "--host") o.host = v;
-    else if (k == "--port") o.port = static_cast<unsigned short>(std::atoi(v));
-    else if (k == "--path") o.path = v;
-    else if (k == "--body") o.body = v;
+    if (k == "--host")
+      o.host = v;
+    else if (k == "--port")
+      o.port = static_cast<unsigned short>(std::atoi(v));
+    else if (k == "--path")
+      o.path = v;
+    else if (k == "--body")
+      o.body = v;
     else if (k == "--body-file") {
       std::ifstream f(v);
       std::stringstream s;
       s << f.rdbuf();
       o.body = s.str();
       while (!o.body.empty() && (o.body.back() == '\n' || o.body.back() == '\r')) o.body.pop_back();
-    } else if (k == "--rate") o.rate = std::atof(v);
-    else if (k == "--duration") o.duration = std::atof(v);
-    else if (k == "--warmup") o.warmup = std::atof(v);
-    else if (k == "--connections") o.connections = static_cast<unsigned>(std::atoi(v));
-    else if (k == "--requests") o.requests = std::strtoul(v, nullptr, 10);
-    else if (k == "--streams") o.streams = static_cast<unsigned>(std::atoi(v));
-    else if (k == "--hold") o.hold = std::atof(v);
-    else if (k == "--ramp") o.ramp = static_cast<unsigned>(std::atoi(v));
-    else if (k == "--max-conns") o.max_conns = static_cast<unsigned>(std::atoi(v));
-    else if (k == "--drain") o.drain = std::atoi(v) != 0;
-    else return usage();
+    } else if (k == "--rate")
+      o.rate = std::atof(v);
+    else if (k == "--duration")
+      o.duration = std::atof(v);
+    else if (k == "--warmup")
+      o.warmup = std::atof(v);
+    else if (k == "--connections")
+      o.connections = static_cast<unsigned>(std::atoi(v));
+    else if (k == "--requests")
+      o.requests = std::strtoul(v, nullptr, 10);
+    else if (k == "--streams")
+      o.streams = static_cast<unsigned>(std::atoi(v));
+    else if (k == "--hold")
+      o.hold = std::atof(v);
+    else if (k == "--ramp")
+      o.ramp = static_cast<unsigned>(std::atoi(v));
+    else if (k == "--max-conns")
+      o.max_conns = static_cast<unsigned>(std::atoi(v));
+    else if (k == "--drain")
+      o.drain = std::atoi(v) != 0;
+    else
+      return usage();
   }
   if (o.port == 0 || o.body.empty()) return usage();
 
@@ -476,22 +503,27 @@ int main(int argc, char** argv) {
     Stats st;
     unsigned long remaining = o.requests;
     const auto t0 = Clock::now();
-    for (unsigned i = 0; i < o.connections; ++i) net::co_spawn(io, closed_worker(o, ep, req, st, remaining), net::detached);
+    for (unsigned i = 0; i < o.connections; ++i)
+      net::co_spawn(io, closed_worker(o, ep, req, st, remaining), net::detached);
     io.run();
     const double secs = us_since(t0, Clock::now()) / 1e6;
-    std::printf("mode=closed ok=%lu non2xx=%lu errors=%lu secs=%.3f rps=%.1f%s", st.ok, st.non2xx, st.errors, secs,
-                (st.ok + st.non2xx) / secs, summary("lat", st.lat_us).c_str());
+    std::printf("mode=closed ok=%lu non2xx=%lu errors=%lu secs=%.3f rps=%.1f%s", st.ok, st.non2xx,
+                st.errors, secs, (st.ok + st.non2xx) / secs, summary("lat", st.lat_us).c_str());
     if (!st.first_error.empty()) std::printf(" first_error=\"%s\"", st.first_error.c_str());
     std::printf("\n");
   } else if (o.mode == "stream") {
     Stats st;
     const auto t0 = Clock::now();
-    const auto from = t0 + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(o.warmup));
-    const auto end = from + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(o.duration));
-    for (unsigned i = 0; i < o.connections; ++i) net::co_spawn(io, stream_worker(ep, req, st, end, from), net::detached);
+    const auto from =
+        t0 + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(o.warmup));
+    const auto end = from + std::chrono::duration_cast<Clock::duration>(
+                                std::chrono::duration<double>(o.duration));
+    for (unsigned i = 0; i < o.connections; ++i)
+      net::co_spawn(io, stream_worker(ep, req, st, end, from), net::detached);
     io.run();
-    std::printf("mode=stream streams=%lu non2xx=%lu errors=%lu tokens=%lu%s%s", st.ok, st.non2xx, st.errors, st.events,
-                summary("ttft", st.lat_us).c_str(), summary("gap", st.gap_us).c_str());
+    std::printf("mode=stream streams=%lu non2xx=%lu errors=%lu tokens=%lu%s%s", st.ok, st.non2xx,
+                st.errors, st.events, summary("ttft", st.lat_us).c_str(),
+                summary("gap", st.gap_us).c_str());
     if (!st.first_error.empty()) std::printf(" first_error=\"%s\"", st.first_error.c_str());
     std::printf("\n");
   } else if (o.mode == "hold") {

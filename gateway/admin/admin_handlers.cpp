@@ -1,7 +1,7 @@
 #include "gateway/admin/admin_handlers.hpp"
 
-#include <nlohmann/json.hpp>
 #include <prometheus/text_serializer.h>
+#include <nlohmann/json.hpp>
 
 #include "gateway/metrics/metrics.hpp"
 

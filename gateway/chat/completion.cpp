@@ -139,8 +139,10 @@ Usage usage_in(std::string_view data) {
   for (std::size_t i = open; i < data.size(); ++i) {
     char c = data[i];
     if (in_string) {
-      if (c == '\\') ++i;
-      else if (c == '"') in_string = false;
+      if (c == '\\')
+        ++i;
+      else if (c == '"')
+        in_string = false;
     } else if (c == '"') {
       in_string = true;
     } else if (c == '{') {
@@ -154,6 +156,8 @@ Usage usage_in(std::string_view data) {
   return {};
 }
 
-std::uint64_t estimate_tokens(std::uint64_t chars) { return (chars + 3) / 4; }
+std::uint64_t estimate_tokens(std::uint64_t chars) {
+  return (chars + 3) / 4;
+}
 
 }  // namespace gw::chat

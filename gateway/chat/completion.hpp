@@ -53,10 +53,8 @@ struct StreamEdits {
   std::string model;            // non-empty: rewrite "model" to this name
   bool strip_logprobs = false;  // remove logprobs the client did not ask for
   bool drop_usage = false;      // drop the usage the client did not ask for
-  Usage add_usage;             // earlier legs' tokens, added to the usage the client gets
-  bool any() const {
-    return !model.empty() || strip_logprobs || drop_usage || add_usage.present;
-  }
+  Usage add_usage;              // earlier legs' tokens, added to the usage the client gets
+  bool any() const { return !model.empty() || strip_logprobs || drop_usage || add_usage.present; }
 };
 
 // The edited data for one event: the same data when nothing changes, nullopt to drop it.

@@ -93,20 +93,20 @@ http::OpenAiError call_failure(upstream::CallError err, const upstream::Call& ca
   const upstream::ConnectError connect = call.connect_error();
   switch (err) {
     case CallError::timeout:
-      return http::make_error(504,
-                              "upstream " + m.name + " did not answer within " +
-                                  std::to_string(connect == upstream::ConnectError::timeout
-                                                     ? m.connect_timeout_ms
-                                                     : m.timeout_ms) +
-                                  " ms",
-                              "upstream_timeout");
+      return http::make_error(
+          504,
+          "upstream " + m.name + " did not answer within " +
+              std::to_string(connect == upstream::ConnectError::timeout ? m.connect_timeout_ms
+                                                                        : m.timeout_ms) +
+              " ms",
+          "upstream_timeout");
     case CallError::connect:
-      return http::make_error(502,
-                              "upstream " + m.name + " is unreachable (" +
-                                  std::string(upstream::to_string(connect)) + " failed: " +
-                                  (call.connect_detail().empty() ? "" : call.connect_detail() + "; ") +
-                                  m.upstream + ")",
-                              "upstream_unreachable");
+      return http::make_error(
+          502,
+          "upstream " + m.name + " is unreachable (" + std::string(upstream::to_string(connect)) +
+              " failed: " + (call.connect_detail().empty() ? "" : call.connect_detail() + "; ") +
+              m.upstream + ")",
+          "upstream_unreachable");
     case CallError::too_large:
       return http::make_error(502, "upstream " + m.name + " sent a response over the size limit",
                               "upstream_error");

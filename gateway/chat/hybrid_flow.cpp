@@ -39,7 +39,8 @@ struct Flow {
   }
 
   policies::Verdict judge(const DraftText& d, bool complete) const {
-    return policies::judge(sc.rules, policies::Draft{d.text, d.finish_reason, d.logprobs, complete});
+    return policies::judge(sc.rules,
+                           policies::Draft{d.text, d.finish_reason, d.logprobs, complete});
   }
 };
 
@@ -126,8 +127,8 @@ net::awaitable<void> whole_on(Flow& f, const config::Model& m, Route route, Reas
   if (!answer && f.routing.fallback && route != Route::fallback) {
     const config::Model& alt = other(f, m);
     std::optional<http::OpenAiError> alt_error;
-    auto alt_answer = co_await call_whole(f, alt, routed_body(f.request, alt, false, false),
-                                          alt_error);
+    auto alt_answer =
+        co_await call_whole(f, alt, routed_body(f.request, alt, false, false), alt_error);
     if (alt_answer) {
       f.decide(Route::fallback, alt, Reason::upstream_error);
       co_await reply_whole(f, *alt_answer, alt, {}, false);
@@ -315,8 +316,7 @@ net::awaitable<void> hybrid_stream(Flow& f) {
   const StreamEdits edits = routed_edits(f.request, draft_model, f.want_logprobs);
   http::SseParser parser;
   Held held;
-  auto err =
-      co_await hold_window(call, leg, parser, held, f.routing.hold_tokens, edits);
+  auto err = co_await hold_window(call, leg, parser, held, f.routing.hold_tokens, edits);
   if (err != upstream::CallError::none || held.broken ||
       (held.complete && held.draft.text.empty())) {
     if (err != upstream::CallError::none) {
@@ -371,9 +371,8 @@ net::awaitable<void> hybrid_stream(Flow& f) {
   leg.done = Clock::now();
   call.finish();
   if (f.routing.on_escalate == config::OnEscalate::refine) {
-    auto messages = policies::escalation_messages(config::OnEscalate::refine,
-                                                  f.request.json["messages"], full.text,
-                                                  f.routing.refine_prompt);
+    auto messages = policies::escalation_messages(
+        config::OnEscalate::refine, f.request.json["messages"], full.text, f.routing.refine_prompt);
     co_await stream_on(f, large, Route::escalated, verdict.reason, &messages);
   } else {
     co_await stream_on(f, large, Route::escalated, verdict.reason, nullptr);

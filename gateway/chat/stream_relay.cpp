@@ -7,7 +7,9 @@ bool carries_content(std::string_view data) {
   return p != std::string_view::npos && p + 11 < data.size() && data[p + 11] != '"';
 }
 
-std::string sse_error_event(const http::OpenAiError& e) { return "data: " + e.body() + "\n\n"; }
+std::string sse_error_event(const http::OpenAiError& e) {
+  return "data: " + e.body() + "\n\n";
+}
 
 void append_event(std::string& out, const http::SseEvent& ev, const StreamEdits& edits,
                   UpstreamLeg& leg) {

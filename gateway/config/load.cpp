@@ -431,8 +431,7 @@ class Loader {
                         if (!read_env_name(f, a.api_keys_env) || a.api_keys_env.empty()) return;
                         const std::string where =
                             "environment variable " + a.api_keys_env + " (" + f.path + ")";
-                        const std::string remedy =
-                            "; unset it to run without authentication";
+                        const std::string remedy = "; unset it to run without authentication";
                         auto value = env_(a.api_keys_env);
                         if (!value || value->empty()) return;
                         std::stringstream keys(*value);

@@ -64,8 +64,8 @@ OpenAiError wrap_upstream_error(unsigned status, std::string_view upstream_body,
         if (it == e.end() || it->is_null()) return std::nullopt;
         return it->is_string() ? it->get<std::string>() : it->dump();
       };
-      OpenAiError out = make_error(status, str("message").value_or("upstream error"), str("code"),
-                                   str("param"));
+      OpenAiError out =
+          make_error(status, str("message").value_or("upstream error"), str("code"), str("param"));
       if (auto t = str("type")) out.type = *t;
       return out;
     }
@@ -75,10 +75,10 @@ OpenAiError wrap_upstream_error(unsigned status, std::string_view upstream_body,
   }
   std::string text(upstream_body.substr(0, kMaxWrappedMessageBytes));
   if (text.empty()) text = "no body";
-  return make_error(status,
-                    "upstream " + std::string(model) + " returned HTTP " + std::to_string(status) +
-                        ": " + text,
-                    "upstream_error");
+  return make_error(
+      status,
+      "upstream " + std::string(model) + " returned HTTP " + std::to_string(status) + ": " + text,
+      "upstream_error");
 }
 
 }  // namespace gw::http

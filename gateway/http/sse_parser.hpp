@@ -11,9 +11,9 @@
 namespace gw::http {
 
 struct SseEvent {
-  std::string_view raw;  // the event's bytes including its terminating blank line
-  std::string data;      // "data:" lines joined with '\n' (one leading space stripped)
-  std::string event;     // the "event:" field, empty when absent
+  std::string_view raw;   // the event's bytes including its terminating blank line
+  std::string data;       // "data:" lines joined with '\n' (one leading space stripped)
+  std::string event;      // the "event:" field, empty when absent
   bool has_data = false;  // false for comment-only or empty events
 };
 

@@ -24,15 +24,16 @@ constexpr const char* kNoModel = "none";
 double seconds_between(Clock::time_point from, Clock::time_point to) {
   return ms_between(from, to) / 1000.0;
 }
-bool is_set(Clock::time_point t) { return t != Clock::time_point{}; }
+bool is_set(Clock::time_point t) {
+  return t != Clock::time_point{};
+}
 
 prometheus::Gauge& gauge(prometheus::Registry& r, const char* name, const char* help) {
   return prometheus::BuildGauge().Name(name).Help(help).Register(r).Add({});
 }
 
 double now_seconds() {
-  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
+  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
 
 std::size_t count_open_fds() {
@@ -76,15 +77,15 @@ std::size_t error_kind_index(std::string_view kind) {
 
 const prometheus::Histogram::BucketBoundaries& prep_buckets_seconds() {
   static const prometheus::Histogram::BucketBoundaries b = {
-      1e-6, 2.5e-6, 5e-6, 1e-5, 2.5e-5, 5e-5, 1e-4, 2.5e-4, 5e-4, 1e-3, 2.5e-3, 5e-3, 0.01, 0.025,
-      0.05, 0.1,    0.25, 0.5,  1.0};
+      1e-6,   2.5e-6, 5e-6, 1e-5,  2.5e-5, 5e-5, 1e-4, 2.5e-4, 5e-4, 1e-3,
+      2.5e-3, 5e-3,   0.01, 0.025, 0.05,   0.1,  0.25, 0.5,    1.0};
   return b;
 }
 
 const prometheus::Histogram::BucketBoundaries& model_buckets_seconds() {
   static const prometheus::Histogram::BucketBoundaries b = {
-      0.001, 0.005, 0.01, 0.02, 0.04, 0.06, 0.08, 0.1,  0.25, 0.5,  0.75,
-      1.0,   2.5,   5.0,  7.5,  10.0, 15.0, 20.0, 30.0, 40.0, 60.0, 80.0, 120.0};
+      0.001, 0.005, 0.01, 0.02, 0.04, 0.06, 0.08, 0.1,  0.25, 0.5,  0.75, 1.0,
+      2.5,   5.0,   7.5,  10.0, 15.0, 20.0, 30.0, 40.0, 60.0, 80.0, 120.0};
   return b;
 }
 
@@ -197,8 +198,7 @@ void Metrics::refresh_process_metrics() {
       double cpu = (std::stod(f[11]) + std::stod(f[12])) / ticks;
       if (cpu > cpu_seconds_.Value()) cpu_seconds_.Increment(cpu - cpu_seconds_.Value());
       virtual_memory_bytes_.Set(std::stod(f[20]));
-      resident_memory_bytes_.Set(std::stod(f[21]) *
-                                 static_cast<double>(::sysconf(_SC_PAGESIZE)));
+      resident_memory_bytes_.Set(std::stod(f[21]) * static_cast<double>(::sysconf(_SC_PAGESIZE)));
     } catch (const std::exception&) {
       // An unexpected /proc format leaves the previous values.
     }

@@ -26,13 +26,13 @@ const prometheus::Histogram::BucketBoundaries& model_buckets_seconds();
 
 enum class Stage { prep, upstream_send, first_token, completion, total, count };
 inline constexpr std::size_t kStages = static_cast<std::size_t>(Stage::count);
-inline constexpr std::size_t kRoutes = 5;        // direct, draft, escalated, fallback, none
+inline constexpr std::size_t kRoutes = 5;         // direct, draft, escalated, fallback, none
 inline constexpr std::size_t kStatusCodes = 600;  // HTTP status codes 0..599
 
 // gateway_upstream_errors_total{kind}: a fixed set, so the label stays bounded.
 inline constexpr std::array<std::string_view, 12> kUpstreamErrorKinds = {
-    "connect", "connect_timeout", "resolve", "tls", "timeout", "closed",
-    "protocol", "too_large", "bad_response", "empty_draft", "http_4xx", "http_5xx"};
+    "connect",  "connect_timeout", "resolve",      "tls",         "timeout",  "closed",
+    "protocol", "too_large",       "bad_response", "empty_draft", "http_4xx", "http_5xx"};
 
 class Metrics;
 
@@ -59,8 +59,8 @@ class MetricsTable {
 
  private:
   ModelSeries& series_of(const config::Model* m) const;
-  prometheus::Counter& requests_counter(ModelSeries& s, Route route, bool routed,
-                                        unsigned status, const std::string& model) const;
+  prometheus::Counter& requests_counter(ModelSeries& s, Route route, bool routed, unsigned status,
+                                        const std::string& model) const;
 
   Metrics& metrics_;
   const config::Config& cfg_;

@@ -21,10 +21,11 @@ bool equal_constant_time(std::string_view a, std::string_view b) {
 }
 
 net::awaitable<void> method_not_allowed(Exchange& ex, std::string_view allowed) {
-  co_await ex.reply_error(http::make_error(
-      405, "method " + std::string(ex.trace.method) + " is not allowed on " + ex.trace.path +
-               " (use " + std::string(allowed) + ")",
-      "method_not_allowed"));
+  co_await ex.reply_error(http::make_error(405,
+                                           "method " + std::string(ex.trace.method) +
+                                               " is not allowed on " + ex.trace.path + " (use " +
+                                               std::string(allowed) + ")",
+                                           "method_not_allowed"));
 }
 
 // The playground page and its files; off with server.playground: false.
@@ -63,9 +64,9 @@ net::awaitable<void> route_api(Exchange& ex) {
   bool models = path == "/v1/models";
   if (chat || models) {
     if (!authorized(ex.cfg().auth, ex.req[bhttp::field::authorization])) {
-      co_await ex.reply_error(http::make_error(
-          401, "invalid or missing API key: send 'Authorization: Bearer <key>'",
-          "invalid_api_key"));
+      co_await ex.reply_error(
+          http::make_error(401, "invalid or missing API key: send 'Authorization: Bearer <key>'",
+                           "invalid_api_key"));
       co_return;
     }
     if (chat && method != bhttp::verb::post) {

@@ -15,7 +15,7 @@ struct GatewayOptions {
   config::Snapshot config;
   std::string reload_path;  // what SIGHUP re-reads; empty = nothing to reload (demo)
   bool log_prompts = false;
-  bool record_metrics = true;  // false: benchmarks measure what recording costs
+  bool record_metrics = true;        // false: benchmarks measure what recording costs
   std::function<void()> on_stopped;  // e.g. stop the demo's simulators
 };
 

@@ -25,8 +25,8 @@ struct ServingConfig {
   config::Snapshot cfg;
   http::CorsPolicy cors;
   policies::Rules rules;
-  const config::Model* draft;     // routing.draft
-  const config::Model* escalate;  // routing.escalate
+  const config::Model* draft;             // routing.draft
+  const config::Model* escalate;          // routing.escalate
   std::unique_ptr<MetricsTable> metrics;  // this config's metric children; null = not recorded
 };
 

@@ -80,7 +80,6 @@ std::string head(std::string_view object, std::string_view id, int64_t created,
 
 }  // namespace
 
-
 std::variant<ChatRequest, RequestError> parse_chat_request(std::string_view body) {
   const json doc = json::parse(body, nullptr, /*allow_exceptions=*/false);
   if (doc.is_discarded()) return invalid("We could not parse the JSON body of your request.", "");

@@ -19,10 +19,10 @@ using Clock = std::chrono::steady_clock;
 // One call to one upstream model (a request has one, or two for an escalation or fallback).
 struct UpstreamLeg {
   const config::Model* model = nullptr;  // in the request's config snapshot
-  Clock::time_point prepared{};     // upstream request ready
-  Clock::time_point sent{};         // connection acquired, request written
-  Clock::time_point headers{};      // upstream response head received
-  Clock::time_point first_token{};  // first content token received
+  Clock::time_point prepared{};          // upstream request ready
+  Clock::time_point sent{};              // connection acquired, request written
+  Clock::time_point headers{};           // upstream response head received
+  Clock::time_point first_token{};       // first content token received
   Clock::time_point done{};
   std::uint64_t prompt_tokens = 0;
   std::uint64_t completion_tokens = 0;
@@ -33,8 +33,8 @@ struct UpstreamLeg {
 };
 
 struct RequestTrace {
-  Clock::time_point received{};     // request fully read
-  Clock::time_point first_byte{};   // first body byte of the answer sent to the client
+  Clock::time_point received{};    // request fully read
+  Clock::time_point first_byte{};  // first body byte of the answer sent to the client
   Clock::time_point finished{};
   std::string request_id;
   std::string_view method;
@@ -47,12 +47,12 @@ struct RequestTrace {
   unsigned status = 0;
   bool stream = false;
   std::uint64_t bytes_out = 0;
-  std::string error;                // a short cause for the log, never prompt text
-  std::string prompt;               // only with server.log_prompts (debug)
+  std::string error;   // a short cause for the log, never prompt text
+  std::string prompt;  // only with server.log_prompts (debug)
 
   UpstreamLeg legs[2];
   int leg_count = 0;
-  std::uint64_t prompt_chars = 0;   // for token estimates when an upstream reports no usage
+  std::uint64_t prompt_chars = 0;  // for token estimates when an upstream reports no usage
 
   UpstreamLeg& new_leg(const config::Model& model) {
     UpstreamLeg& leg = legs[leg_count < 2 ? leg_count++ : 1];

@@ -279,7 +279,9 @@ TEST(SseParser, OverflowIsSticky) {
 
 TEST(SseParser, LeadingByteOrderMarkIsDropped) {
   SseParser p;
-  p.feed("\xEF\xBB\xBF" "data: first\n\n");
+  p.feed(
+      "\xEF\xBB\xBF"
+      "data: first\n\n");
   auto ev = p.next();
   ASSERT_TRUE(ev);
   EXPECT_TRUE(ev->has_data);
