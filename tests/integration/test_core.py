@@ -434,7 +434,23 @@ class LimitsTest(GatewayCase):
     @classmethod
     def config(cls):
         return config_yaml(SIM.port, server={"max_body_bytes": 1024, "max_header_bytes": 1024,
-                                             "header_timeout_ms": 500})
+                                             "header_timeout_ms": 500, "idle_timeout_ms": 700})
+
+    def test_idle_keep_alive_connection_is_closed_after_idle_timeout(self):
+        sock = raw_connect(self.gw.port)
+        try:
+            sock.sendall(b"GET /v1/models HTTP/1.1\r\nHost: x\r\n\r\n")
+            first, closed, _ = read_until_close(sock, timeout=0.4)
+            self.assertIn(b"200 OK", first)
+            self.assertFalse(closed, "closed right after the response: keep-alive expected")
+            # Nothing more is sent: the gateway closes the idle connection after idle_timeout_ms.
+            rest, closed, waited = read_until_close(sock, timeout=3)
+            self.assertTrue(closed, "idle connection still open after 3 s")
+            self.assertEqual(rest, b"")
+            self.assertLess(waited, 2.0)
+        finally:
+            sock.close()
+        self.assertServes()
 
     def test_body_too_large_is_413(self):
         body = chat("phi-4-mini", "x" * 2000)
