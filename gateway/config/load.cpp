@@ -536,10 +536,8 @@ class Loader {
                   std::string mode;
                   if (!read_string(f, mode)) return;
                   marks_.on_escalate = f.mark();
-                  if (mode == "replace") {
-                    r.on_escalate = OnEscalate::replace;
-                  } else if (mode == "refine") {
-                    r.on_escalate = OnEscalate::refine;
+                  if (auto parsed = policies::parse_on_escalate(mode)) {
+                    r.on_escalate = *parsed;
                   } else {
                     report(f, "expected 'replace' or 'refine', got " + in_quotes(mode));
                   }

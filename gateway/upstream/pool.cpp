@@ -134,12 +134,6 @@ void Pool::release(const config::Model& model, std::unique_ptr<Connection> conn)
   idle.push_back(std::move(conn));
 }
 
-std::size_t Pool::idle_count() const {
-  std::size_t n = 0;
-  for (const auto& [key, conns] : idle_) n += conns.size();
-  return n;
-}
-
 void Pool::close_idle() {
   idle_.clear();
 }

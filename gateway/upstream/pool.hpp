@@ -32,7 +32,6 @@ class Pool {
   // Gives back a connection whose last response was read completely and may be kept alive.
   void release(const config::Model& model, std::unique_ptr<Connection> conn);
 
-  std::size_t idle_count() const;
   void close_idle();
   // Closes idle connections and pools nothing from now on: the thread is shutting down.
   void shut_down() {
