@@ -38,7 +38,10 @@ def main():
     ap.add_argument("--requests", type=int, default=20)
     n = ap.parse_args().requests
     sim = h.Sim([f"phi-4-mini:ttft_ms={TTFT_MS},tokens_per_s={TOKENS_PER_S}", "gpt-oss-20b"])
-    rules = {"after_draft": {"chars_under": 0, "finish_reason_length": False}}
+    # The SPEC's refusal rule keeps the hold meaningful (a config where no rule could fire on
+    # more text commits at the first token), and a normal draft passes it.
+    rules = {"after_draft": {"chars_under": 0, "finish_reason_length": False,
+                             "refusal": ["(?i)\\bI (don't|do not) know\\b"]}}
     gateways = {}
     try:
         for hold in (0, 24):

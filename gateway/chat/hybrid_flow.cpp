@@ -253,10 +253,11 @@ struct Held {
   bool broken = false;  // not a parseable chat stream
 };
 
-// Reads draft events into `held` until `hold_tokens` content tokens or the end of the draft.
-net::awaitable<upstream::CallError> hold_window(upstream::Call& call, UpstreamLeg& leg,
-                                                http::SseParser& parser, Held& held,
-                                                std::uint32_t hold_tokens,
+// Reads draft events into `held` until `hold_tokens` content tokens, the end of the draft, or
+// the point where no rule could still fire on more text (then holding longer only adds delay).
+net::awaitable<upstream::CallError> hold_window(const policies::Rules& rules, upstream::Call& call,
+                                                UpstreamLeg& leg, http::SseParser& parser,
+                                                Held& held, std::uint32_t hold_tokens,
                                                 const StreamEdits& edits) {
   for (;;) {
     while (auto ev = parser.next()) {
@@ -272,6 +273,11 @@ net::awaitable<upstream::CallError> hold_window(upstream::Call& call, UpstreamLe
       }
       append_event(held.out, *ev, edits, leg);
       if (held.complete || held.draft.tokens >= hold_tokens) co_return upstream::CallError::none;
+      const policies::Draft prefix{held.draft.text, held.draft.finish_reason, held.draft.logprobs,
+                                   false};
+      if (held.draft.tokens > 0 && !policies::can_still_escalate_later(rules, prefix)) {
+        co_return upstream::CallError::none;
+      }
     }
     if (parser.overflowed()) {
       held.broken = true;
@@ -316,7 +322,8 @@ net::awaitable<void> hybrid_stream(Flow& f) {
   const StreamEdits edits = routed_edits(f.request, draft_model, f.want_logprobs);
   http::SseParser parser;
   Held held;
-  auto err = co_await hold_window(call, leg, parser, held, f.routing.hold_tokens, edits);
+  auto err =
+      co_await hold_window(f.sc.rules, call, leg, parser, held, f.routing.hold_tokens, edits);
   if (err != upstream::CallError::none || held.broken ||
       (held.complete && held.draft.text.empty())) {
     if (err != upstream::CallError::none) {

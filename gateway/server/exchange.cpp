@@ -71,6 +71,7 @@ net::awaitable<bool> Exchange::reply(unsigned status, std::string body,
   add_header(head, "Content-Type", content_type);
   add_header(head, "Content-Length", std::to_string(body.size()));
   head.append("\r\n");
+  if (req.method() == bhttp::verb::head) body.clear();  // HEAD: the length, never the body
   trace.bytes_out += body.size();
   client.expires_at(deadline);
   trace.first_byte = Clock::now();

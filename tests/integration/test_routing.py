@@ -564,6 +564,15 @@ class HoldWindowTest(unittest.TestCase):
         self.assertLessEqual(extra, 0.45, times)
         self.assertLess(times[0], 0.2, "hold 0 should relay right after the draft's ttft: %s" % times)
 
+    def test_hold_ends_early_when_no_rule_could_fire_on_more_text(self):
+        # Every after_draft rule off: holding 24 tokens could change nothing, so the gateway
+        # commits at the first token instead of adding ~0.5 s.
+        routing = {"stream": {"hold_tokens": 24}, "after_draft": {"finish_reason_length": False}}
+        with Gateway(routing_config(routing)) as gw:
+            t, headers = self.first_byte(gw, self.PACED)
+            self.assertEqual(headers.get("x-gateway-route"), "draft", headers)
+            self.assertLess(t, 0.2, "held although no rule could fire: %.3f s" % t)
+
     def test_whole_short_draft_is_judged_and_sent(self):
         routing = {"stream": {"hold_tokens": 24}, "after_draft": {"finish_reason_length": True}}
         with Gateway(routing_config(routing)) as gw:
