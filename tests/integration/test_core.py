@@ -398,6 +398,17 @@ class CoreApiTest(GatewayCase):
     def test_client_disconnect_during_ttft_non_streaming(self):
         self._disconnect_during_ttft(False)
 
+    def test_deeply_nested_json_is_400_not_a_crash(self):
+        # Routing re-serialises the body, which recurses per level: 200,000 levels overflowed
+        # the stack (SIGSEGV) before the gateway refused them.
+        deep = ('{"model":"%s","messages":[{"role":"user","content":"hi"}],"x":'
+                + "[" * 200000 + "]" * 200000 + "}")
+        for model in ("auto", "phi-4-mini"):
+            status, _, body = self.post((deep % model).encode())
+            self.assertEqual(status, 400, body[:300])
+            self.assertEqual(self.assertOpenAIError(body)["code"], "invalid_json")
+        self.assertServes()
+
     # ---- connection reuse
     def test_keep_alive_reuses_connection(self):
         conn = http.client.HTTPConnection("127.0.0.1", self.gw.port, timeout=5)

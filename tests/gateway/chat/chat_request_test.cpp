@@ -66,6 +66,24 @@ TEST(ParseChatRequest, InvalidJsonReportsPosition) {
   EXPECT_EQ(e->message.find("[json.exception"), std::string::npos) << e->message;
 }
 
+// Serialising recurses per level: deep nesting is refused before it can exhaust the stack.
+TEST(ParseChatRequest, DeepNestingIsRefused) {
+  std::string deep = R"({"model":"m","messages":[{"role":"user","content":"hi"}],"x":)";
+  deep += std::string(100000, '[') + std::string(100000, ']') + "}";
+  auto refused = parse_chat_request(deep);
+  const auto* e = error_of(refused);
+  ASSERT_TRUE(e);
+  EXPECT_EQ(e->status, 400u);
+  EXPECT_EQ(e->code, "invalid_json");
+  EXPECT_NE(e->message.find("deeper than 64"), std::string::npos) << e->message;
+
+  // Brackets inside strings do not count; ordinary nesting passes.
+  std::string fine = R"({"model":"m","messages":[{"role":"user","content":"[[[[{{{{\"]]"}],"x":)";
+  fine += std::string(60, '[') + std::string(60, ']') + "}";
+  auto accepted = parse_chat_request(fine);
+  EXPECT_FALSE(error_of(accepted)) << error_of(accepted)->message;
+}
+
 TEST(ParseChatRequest, EmptyBodyIsInvalidJson) {
   auto r = parse_chat_request("");
   const auto* e = error_of(r);
