@@ -1,34 +1,10 @@
 #include "gateway/chat/chat_request.hpp"
 
+#include "gateway/http/json_text.hpp"
+
 namespace gw::chat {
 
 namespace {
-
-// Serialising a JSON value recurses per nesting level: a body of a million '[' must be refused
-// before it can exhaust the stack. Real chat requests nest a handful of levels.
-constexpr int kMaxJsonDepth = 64;
-
-bool nesting_within(std::string_view body, int max_depth) {
-  int depth = 0;
-  bool in_string = false;
-  for (std::size_t i = 0; i < body.size(); ++i) {
-    char c = body[i];
-    if (in_string) {
-      if (c == '\\') {
-        ++i;
-      } else if (c == '"') {
-        in_string = false;
-      }
-    } else if (c == '"') {
-      in_string = true;
-    } else if (c == '{' || c == '[') {
-      if (++depth > max_depth) return false;
-    } else if (c == '}' || c == ']') {
-      --depth;
-    }
-  }
-  return true;
-}
 
 http::OpenAiError bad(std::string message, std::string param) {
   return http::make_error(400, std::move(message), "invalid_request", std::move(param));
@@ -37,9 +13,10 @@ http::OpenAiError bad(std::string message, std::string param) {
 
 std::variant<ChatRequest, http::OpenAiError> parse_chat_request(std::string_view body) {
   ChatRequest r;
-  if (!nesting_within(body, kMaxJsonDepth)) {
+  if (!http::json_nesting_within(body, http::kMaxJsonDepth)) {
     return http::make_error(
-        400, "request body nests JSON deeper than " + std::to_string(kMaxJsonDepth) + " levels",
+        400,
+        "request body nests JSON deeper than " + std::to_string(http::kMaxJsonDepth) + " levels",
         "invalid_json");
   }
   try {

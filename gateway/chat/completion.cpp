@@ -1,5 +1,7 @@
 #include "gateway/chat/completion.hpp"
 
+#include "gateway/http/json_text.hpp"
+
 namespace gw::chat {
 
 namespace {
@@ -82,6 +84,7 @@ void strip_logprobs(json& body) {
 }
 
 std::optional<Chunk> read_chunk(std::string_view data) {
+  if (!http::json_nesting_within(data, http::kMaxJsonDepth)) return std::nullopt;
   Chunk c;
   c.json = json::parse(data, nullptr, false);
   if (!c.json.is_object()) return std::nullopt;
@@ -112,6 +115,7 @@ std::optional<std::string> edit_chunk(std::string_view data, const StreamEdits& 
   bool has_logprobs = edits.strip_logprobs && data.find("\"logprobs\"") != std::string_view::npos;
   if (edits.model.empty() && !has_usage && !has_logprobs) return same;
   // From here on the event is re-serialised: only routed streams get here.
+  if (!http::json_nesting_within(data, http::kMaxJsonDepth)) return same;  // never re-serialised
   json j = json::parse(data, nullptr, false);
   if (!j.is_object()) return same;  // not ours to judge: relay as it came
   if (has_usage && j.contains("usage") && j["usage"].is_object()) {

@@ -4,6 +4,7 @@
 #include "gateway/chat/forward.hpp"
 #include "gateway/chat/stream_relay.hpp"
 #include "gateway/chat/upstream_body.hpp"
+#include "gateway/http/json_text.hpp"
 #include "policies/before_draft.hpp"
 #include "policies/judge.hpp"
 #include "policies/prompt.hpp"
@@ -72,7 +73,10 @@ net::awaitable<std::optional<WholeAnswer>> call_whole(Flow& f, const config::Mod
     co_return std::nullopt;
   }
   leg.first_token = leg.done = Clock::now();
-  WholeAnswer out{nlohmann::json::parse(answer, nullptr, false), {}};
+  WholeAnswer out;
+  if (http::json_nesting_within(answer, http::kMaxJsonDepth)) {  // it is re-serialised below
+    out.body = nlohmann::json::parse(answer, nullptr, false);
+  }
   auto draft = read_completion(out.body);
   if (!draft || draft->text.empty()) {
     // Garbage, no choices, or no text: a failed call, never a crash.

@@ -10,4 +10,11 @@ namespace gw::http {
 // Appends `s` as a JSON string literal (quotes included); invalid UTF-8 becomes U+FFFD.
 void append_json_string(std::string& out, std::string_view s);
 
+// Serialising a JSON value recurses per nesting level, so JSON from a client or an upstream is
+// refused past this depth before it can exhaust the stack. Real chat bodies nest a few levels.
+inline constexpr int kMaxJsonDepth = 64;
+
+// Whether `text` nests arrays and objects at most `max_depth` deep (brackets in strings ignored).
+bool json_nesting_within(std::string_view text, int max_depth);
+
 }  // namespace gw::http

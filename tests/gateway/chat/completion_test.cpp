@@ -292,6 +292,14 @@ TEST(EditChunk, AddUsageSumsEarlierCallsIntoTheUsageChunk) {
   EXPECT_EQ(edit_chunk(plain, e), plain);  // chunks without usage pass untouched
 }
 
+// An upstream's deeply nested chunk is neither parsed into a draft nor re-serialised (that
+// recursion could exhaust the stack); it is relayed as it came.
+TEST(EditChunk, DeeplyNestedChunkIsRelayedUnchangedAndNotADraft) {
+  std::string deep = R"({"model":"m","x":)" + std::string(1000, '[') + std::string(1000, ']') + "}";
+  EXPECT_FALSE(read_chunk(deep));
+  EXPECT_EQ(edit_chunk(deep, every_edit("small")), deep);
+}
+
 TEST(EditChunk, NonJsonDataRelayedUnchanged) {
   StreamEdits e = every_edit("small");
   for (const char* data : {"hello", "{\"usage\": broken", "[\"logprobs\",\"usage\"]", ""}) {

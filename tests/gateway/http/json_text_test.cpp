@@ -48,5 +48,25 @@ TEST(AppendJsonString, InvalidUtf8StillParses) {
   EXPECT_TRUE(json::accept(json_string(in))) << json_string(in);
 }
 
+TEST(JsonNestingWithin, CountsArraysAndObjectsButNotBracketsInStrings) {
+  struct Case {
+    std::string text;
+    int max_depth;
+    bool within;
+  } cases[] = {
+      {"{}", 1, true},
+      {"{\"a\":[1]}", 1, false},
+      {"{\"a\":[1]}", 2, true},
+      {R"({"s":"[[[[{{{{"})", 1, true},
+      {R"({"s":"\"[[[["})", 1, true},  // an escaped quote does not end the string
+      {std::string(65, '[') + std::string(65, ']'), 64, false},
+      {std::string(64, '[') + std::string(64, ']'), 64, true},
+      {"not json at all", 0, true},
+  };
+  for (const auto& c : cases) {
+    EXPECT_EQ(json_nesting_within(c.text, c.max_depth), c.within) << c.text;
+  }
+}
+
 }  // namespace
 }  // namespace gw::http
