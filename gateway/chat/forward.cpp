@@ -53,7 +53,8 @@ net::awaitable<void> relay(Exchange& ex, const config::Model& m, std::string bod
     co_return;
   }
   if (call.status() < 200 || call.status() > 299) {
-    co_await reply_upstream_error(ex, call, m);
+    auto error = co_await upstream_status_error(call, m);
+    co_await ex.reply_error(std::move(error));
     co_return;
   }
   if (stream && call.event_stream()) {
@@ -117,15 +118,14 @@ http::OpenAiError call_failure(upstream::CallError err, const upstream::Call& ca
   }
 }
 
-net::awaitable<void> reply_upstream_error(Exchange& ex, upstream::Call& call,
-                                          const config::Model& m) {
+net::awaitable<http::OpenAiError> upstream_status_error(upstream::Call& call,
+                                                        const config::Model& m) {
   std::string upstream_body;
   auto err = co_await call.read_all(upstream_body, kMaxUpstreamErrorBytes);
   if (err != upstream::CallError::none && err != upstream::CallError::too_large) {
-    co_await ex.reply_error(call_failure(err, call, m));
-    co_return;
+    co_return call_failure(err, call, m);
   }
-  co_await ex.reply_error(http::wrap_upstream_error(call.status(), upstream_body, m.name));
+  co_return http::wrap_upstream_error(call.status(), upstream_body, m.name);
 }
 
 net::awaitable<void> until_client_leaves(Exchange& ex, net::awaitable<void> work) {

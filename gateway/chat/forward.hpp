@@ -23,8 +23,8 @@ http::OpenAiError call_failure(upstream::CallError err, const upstream::Call& ca
 net::awaitable<void> forward(Exchange& ex, const config::Model& model, std::string body,
                              bool stream, const StreamEdits& edits);
 
-// Reads a whole non-2xx upstream answer and replies with it as an OpenAI error.
-net::awaitable<void> reply_upstream_error(Exchange& ex, upstream::Call& call,
-                                          const config::Model& m);
+// The OpenAI error for a non-2xx upstream answer: its body read (bounded) and kept, or wrapped.
+net::awaitable<http::OpenAiError> upstream_status_error(upstream::Call& call,
+                                                        const config::Model& m);
 
 }  // namespace gw::chat

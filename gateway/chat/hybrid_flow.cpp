@@ -62,8 +62,7 @@ net::awaitable<std::optional<WholeAnswer>> call_whole(Flow& f, const config::Mod
   std::string answer;
   if (err == upstream::CallError::none) {
     if (call.status() < 200 || call.status() > 299) {
-      co_await call.read_all(answer, kMaxCompletionBytes);
-      error = http::wrap_upstream_error(call.status(), answer, m.name);
+      error = co_await upstream_status_error(call, m);
       co_return std::nullopt;
     }
     err = co_await call.read_all(answer, kMaxCompletionBytes);
@@ -200,9 +199,7 @@ net::awaitable<bool> open_stream(Flow& f, upstream::Call& call, const config::Mo
     co_return false;
   }
   if (call.status() < 200 || call.status() > 299) {
-    std::string text;
-    co_await call.read_all(text, kMaxCompletionBytes);
-    error = http::wrap_upstream_error(call.status(), text, m.name);
+    error = co_await upstream_status_error(call, m);
     co_return false;
   }
   if (!call.event_stream()) {

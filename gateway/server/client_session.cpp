@@ -68,6 +68,16 @@ net::awaitable<void> reply_unreadable(ThreadContext& t, beast::tcp_stream& strea
   }
 }
 
+// 413: the Content-Length, or the bytes read so far, exceed server.max_body_bytes.
+net::awaitable<void> reply_too_large(ThreadContext& t, beast::tcp_stream& stream,
+                                     beast::flat_buffer& buffer, Request& partial,
+                                     const ServingSnapshot& snap) {
+  co_await reply_unreadable(
+      t, stream, buffer, partial, snap, 413,
+      "request body exceeds " + std::to_string(snap->cfg->server.max_body_bytes) + " bytes",
+      "request_too_large");
+}
+
 }  // namespace
 
 net::awaitable<void> run_client_session(ThreadContext& t, tcp::socket socket, Router route) {
@@ -98,10 +108,7 @@ net::awaitable<void> run_client_session(ThreadContext& t, tcp::socket socket, Ro
       break;
     }
     if (hec == bhttp::error::body_limit) {  // Content-Length over the limit, seen in the head
-      co_await reply_unreadable(
-          t, stream, buffer, parser.get(), snap, 413,
-          "request body exceeds " + std::to_string(limits.max_body_bytes) + " bytes",
-          "request_too_large");
+      co_await reply_too_large(t, stream, buffer, parser.get(), snap);
       break;
     }
     if (hec) {
@@ -122,10 +129,7 @@ net::awaitable<void> run_client_session(ThreadContext& t, tcp::socket socket, Ro
     stream.expires_after(std::chrono::milliseconds(limits.header_timeout_ms));
     if (parser.get()[bhttp::field::expect] == "100-continue") {
       if (parser.content_length() && *parser.content_length() > limits.max_body_bytes) {
-        co_await reply_unreadable(
-            t, stream, buffer, parser.get(), snap, 413,
-            "request body exceeds " + std::to_string(limits.max_body_bytes) + " bytes",
-            "request_too_large");
+        co_await reply_too_large(t, stream, buffer, parser.get(), snap);
         break;
       }
       bhttp::response<bhttp::empty_body> cont{bhttp::status::continue_, 11};
@@ -134,10 +138,7 @@ net::awaitable<void> run_client_session(ThreadContext& t, tcp::socket socket, Ro
     }
     auto [bec, bn] = co_await bhttp::async_read(stream, buffer, parser, kAsTuple);
     if (bec == bhttp::error::body_limit) {
-      co_await reply_unreadable(
-          t, stream, buffer, parser.get(), snap, 413,
-          "request body exceeds " + std::to_string(limits.max_body_bytes) + " bytes",
-          "request_too_large");
+      co_await reply_too_large(t, stream, buffer, parser.get(), snap);
       break;
     }
     if (bec == beast::error::timeout) {
