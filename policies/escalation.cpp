@@ -8,6 +8,10 @@
 
 namespace gw::policies {
 
+OnEscalate escalation_mode(OnEscalate configured, bool draft_calls_tools) {
+  return draft_calls_tools ? OnEscalate::replace : configured;
+}
+
 std::string_view to_string(OnEscalate mode) {
   return mode == OnEscalate::refine ? "refine" : "replace";
 }

@@ -11,6 +11,10 @@ namespace gw::policies {
 
 enum class OnEscalate { replace, refine };
 
+// The mode used for one escalation: refine polishes a text, so a draft that calls tools is
+// replaced whatever `routing.on_escalate` says (the large model gets the original request).
+OnEscalate escalation_mode(OnEscalate configured, bool draft_calls_tools);
+
 // "replace" / "refine", as written in `routing.on_escalate`.
 std::string_view to_string(OnEscalate mode);
 std::optional<OnEscalate> parse_on_escalate(std::string_view name);

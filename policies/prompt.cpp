@@ -9,8 +9,10 @@
 namespace gw::policies {
 namespace {
 
+// `developer` is what newer clients send in place of `system` (the openai SDK for reasoning
+// models): it steers the answer just the same, so a `match` rule must see it.
 bool rules_read(const nlohmann::json& role) {
-  return role.is_string() && (role == "system" || role == "user");
+  return role.is_string() && (role == "system" || role == "developer" || role == "user");
 }
 
 void add_text(PromptStats& stats, std::string_view text) {

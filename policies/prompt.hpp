@@ -9,7 +9,7 @@
 namespace gw::policies {
 
 struct PromptStats {
-  // Every text of the `system` and `user` messages, in message order, joined
+  // Every text of the `system`, `developer` and `user` messages, in message order, joined
   // with "\n" so that `\b` and words do not run across two messages.
   std::string text;
   // Unicode code points in those texts, separators not included (see code_points()).

@@ -41,10 +41,15 @@ INSTANTIATE_TEST_SUITE_P(
         // Joined with "\n"; the separator is not counted.
         PromptCase{"system_then_user", json::array({msg("system", "be brief"), msg("user", "hi")}),
                    "be brief\nhi", 10},
-        PromptCase{"assistant_tool_developer_ignored",
+        PromptCase{"assistant_tool_ignored",
                    json::array({msg("user", "a"), msg("assistant", "bbbb"), msg("tool", "cc"),
-                                msg("developer", "dd"), msg("user", "e")}),
+                                msg("user", "e")}),
                    "a\ne", 2},
+        // issue 10: `developer` (the openai SDK's `system` for reasoning models) is read.
+        PromptCase{
+            "developer_read_like_system",
+            json::array({msg("developer", "dd"), msg("assistant", "bbbb"), msg("user", "e")}),
+            "dd\ne", 3},
         PromptCase{"parts",
                    json::array({msg("user", json::array({text_part("look at"),
                                                          {{"type", "image_url"},
