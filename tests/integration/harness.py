@@ -24,6 +24,26 @@ SIM_BIN = os.path.join(BUILD_DIR, "llm-sim")
 
 DEFAULT_TIMEOUT = 5.0
 
+# Sanitized builds (scripts/test-sanitized.sh): a report on a server's stderr fails the test that
+# ran it, even when the server then exited by SIGTERM as asked (nobody looks at that exit code).
+SANITIZER_MARKERS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:",
+                     "WARNING: ThreadSanitizer")
+
+
+def sanitizer_report(text):
+    """The lines of a sanitizer report in `text` (at most 40), or None when there is none."""
+    lines = text.splitlines()
+    for i, line in enumerate(lines):
+        if any(m in line for m in SANITIZER_MARKERS):
+            return "\n".join(lines[i:i + 40])
+    return None
+
+
+def _fail_on_sanitizer_report(process, name):
+    report = sanitizer_report("\n".join(process.stderr_lines))
+    if report:
+        raise AssertionError("%s: sanitizer report on stderr:\n%s" % (name, report))
+
 
 # --------------------------------------------------------------------------- processes
 
@@ -164,6 +184,7 @@ class Sim:
 
     def close(self):
         self._p.terminate()
+        _fail_on_sanitizer_report(self._p, "llm-sim")
 
     def __enter__(self):
         return self
@@ -268,6 +289,7 @@ class Gateway:
                 os.unlink(self.config_path)
             except OSError:
                 pass
+        _fail_on_sanitizer_report(self._p, "hybrid-gateway")
 
     def __enter__(self):
         return self
@@ -293,6 +315,9 @@ def run_check_config(yaml_text, timeout=10.0):
         f.write(yaml_text)
     try:
         r = subprocess.run([GATEWAY_BIN, "--check-config", path], capture_output=True, timeout=timeout)
+        report = sanitizer_report(r.stderr.decode("utf-8", "replace"))
+        if report:
+            raise AssertionError("hybrid-gateway --check-config: sanitizer report:\n" + report)
         return r.returncode, r.stdout.decode() + r.stderr.decode(), path
     finally:
         os.unlink(path)
