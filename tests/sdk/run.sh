@@ -7,4 +7,4 @@ cd "$(dirname "$0")"
 if [ ! -d node_modules/openai ]; then
   npm ci --no-audit --no-fund
 fi
-exec node --test --test-concurrency=1 sdk.test.mjs
+exec node --test --test-concurrency=1 sdk.test.mjs agents.test.mjs
