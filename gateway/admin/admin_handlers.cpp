@@ -3,6 +3,7 @@
 #include <prometheus/text_serializer.h>
 #include <nlohmann/json.hpp>
 
+#include "gateway/log/access_log.hpp"
 #include "gateway/metrics/metrics.hpp"
 
 namespace gw::admin {
@@ -40,7 +41,14 @@ net::awaitable<void> handle_readyz(Exchange& ex) {
   for (const auto& m : ex.cfg().models) {
     auto key = m.url.host + ":" + std::to_string(m.url.port);
     auto it = seen.find(key);
-    bool ok = it != seen.end() ? it->second : (seen[key] = co_await reachable(m.url));
+    // Not `co_await` inside `?:`: GCC 12 miscompiles it.
+    bool ok = false;
+    if (it != seen.end()) {
+      ok = it->second;
+    } else {
+      ok = co_await reachable(m.url);
+      seen[key] = ok;
+    }
     upstreams[m.name] = ok;
     any = any || ok;
   }
@@ -53,6 +61,12 @@ net::awaitable<void> handle_metrics(Exchange& ex) {
   std::string text;
   if (metrics) {
     metrics->refresh_process_metrics();
+    // The access log counts what it drops; the counter catches up at scrape time.
+    if (const AccessLog* log = ex.thread.runtime.log) {
+      auto dropped = static_cast<double>(log->dropped_lines());
+      double seen = metrics->log_lines_dropped.Value();
+      if (dropped > seen) metrics->log_lines_dropped.Increment(dropped - seen);
+    }
     text = prometheus::TextSerializer().Serialize(metrics->registry->Collect());
   }
   co_await ex.reply(200, std::move(text), "text/plain; version=0.0.4; charset=utf-8");

@@ -9,9 +9,16 @@ namespace {
 http::OpenAiError bad(std::string message, std::string param) {
   return http::make_error(400, std::move(message), "invalid_request", std::move(param));
 }
-}  // namespace
 
-std::variant<ChatRequest, http::OpenAiError> parse_chat_request(std::string_view body) {
+// What a nlohmann exception says, from its first word: "[json.exception.parse_error.101] parse
+// error at line 1, column 2: ..." -> "parse error at line 1, column 2: ...".
+std::string reason_of(const nlohmann::json::exception& e) {
+  std::string what = e.what();
+  if (auto p = what.find("] "); p != std::string::npos) what.erase(0, p + 2);
+  return what;
+}
+
+std::variant<ChatRequest, http::OpenAiError> parse_and_check(std::string_view body) {
   ChatRequest r;
   if (!http::json_nesting_within(body, http::kMaxJsonDepth)) {
     return http::make_error(
@@ -19,14 +26,7 @@ std::variant<ChatRequest, http::OpenAiError> parse_chat_request(std::string_view
         "request body nests JSON deeper than " + std::to_string(http::kMaxJsonDepth) + " levels",
         "invalid_json");
   }
-  try {
-    r.json = nlohmann::json::parse(body);
-  } catch (const nlohmann::json::parse_error& e) {
-    std::string what = e.what();
-    // "[json.exception.parse_error.101] parse error at line 1, column 2: ..." -> from "parse".
-    if (auto p = what.find("] "); p != std::string::npos) what.erase(0, p + 2);
-    return http::make_error(400, "request body is not valid JSON: " + what, "invalid_json");
-  }
+  r.json = nlohmann::json::parse(body);  // throws: see parse_chat_request
   if (!r.json.is_object()) return bad("request body must be a JSON object", "");
   const auto& j = r.json;
 
@@ -84,6 +84,22 @@ std::variant<ChatRequest, http::OpenAiError> parse_chat_request(std::string_view
     return bad("'temperature' must be a number", "temperature");
   }
   return r;
+}
+
+}  // namespace
+
+std::variant<ChatRequest, http::OpenAiError> parse_chat_request(std::string_view body) {
+  // The one place a client's JSON can fail to parse or convert: the whole exception family,
+  // not only parse_error (a number out of range, 1e999, throws out_of_range), is the client's
+  // 400, never an exception escaping into the session.
+  try {
+    return parse_and_check(body);
+  } catch (const nlohmann::json::parse_error& e) {
+    return http::make_error(400, "request body is not valid JSON: " + reason_of(e), "invalid_json");
+  } catch (const nlohmann::json::exception& e) {
+    return http::make_error(400, "request body is not usable JSON: " + reason_of(e),
+                            "invalid_json");
+  }
 }
 
 }  // namespace gw::chat

@@ -178,7 +178,9 @@ class Loader {
                      const std::function<void(const YAML::Node&, const Entry&)>& each) {
     std::map<std::string, int> first_line;
     for (auto it = e.value.begin(); it != e.value.end(); ++it) {
-      const YAML::Node& key = it->first;
+      // By value: `it->first` lives in a proxy that dies at the end of this statement, so a
+      // reference to it dangles (ASan: stack-use-after-scope on every load).
+      const YAML::Node key = it->first;
       if (!key.IsScalar()) {
         report(key.Mark(),
                "keys must be strings, got " + describe(key) + " " + describe_path(e.path));

@@ -4,10 +4,15 @@
 
 #include <unistd.h>
 
+#include <atomic>
+#include <cerrno>
 #include <charconv>
 #include <chrono>
+#include <condition_variable>
 #include <cstdio>
 #include <ctime>
+#include <mutex>
+#include <thread>
 
 namespace gw {
 
@@ -50,17 +55,84 @@ void integer(std::string& out, std::string_view key, unsigned long long value) {
 
 }  // namespace
 
+// The writer thread and the backlog it empties. Callers hold the mutex only to append a line.
+struct AccessLog::Writer {
+  Writer(int fd, std::size_t backlog) : fd(fd), backlog_bytes(backlog) {}
+
+  const int fd;
+  const std::size_t backlog_bytes;
+  std::mutex mu;
+  std::condition_variable wake;     // a line arrived in an empty backlog, or stop
+  std::condition_variable emptied;  // the writer caught up (or gave up)
+  std::string pending;              // guarded by mu
+  bool writing = false;             // guarded by mu
+  bool stop = false;                // guarded by mu
+  std::atomic<std::uint64_t> dropped{0};
+
+  void run() {
+    std::string out;  // swapped with `pending`: both keep their capacity, no allocation per line
+    std::unique_lock lock(mu);
+    for (;;) {
+      wake.wait(lock, [&] { return !pending.empty() || stop; });
+      if (pending.empty()) break;  // stop, and nothing left
+      out.swap(pending);
+      writing = true;
+      lock.unlock();
+      write_all(out);
+      out.clear();
+      lock.lock();
+      writing = false;
+      if (pending.empty()) emptied.notify_all();
+    }
+    emptied.notify_all();
+  }
+
+  void write_all(const std::string& bytes) const {
+    const char* p = bytes.data();
+    std::size_t left = bytes.size();
+    while (left > 0) {
+      auto n = ::write(fd, p, left);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) return;  // a closed log must not take requests down with it
+      p += n;
+      left -= static_cast<std::size_t>(n);
+    }
+  }
+};
+
+AccessLog::AccessLog(int fd, std::size_t backlog_bytes)
+    : writer_(std::make_shared<Writer>(fd, backlog_bytes)) {
+  std::thread([w = writer_] { w->run(); }).detach();
+}
+
+AccessLog::~AccessLog() {
+  std::unique_lock lock(writer_->mu);
+  writer_->stop = true;
+  writer_->wake.notify_one();
+  // The thread owns a reference to the writer: should stdout stay stalled past the deadline,
+  // it is left behind (the process is exiting) rather than hanging the exit.
+  writer_->emptied.wait_for(lock, std::chrono::milliseconds(kLogShutdownFlushMs),
+                            [&] { return writer_->pending.empty() && !writer_->writing; });
+}
+
+std::uint64_t AccessLog::dropped_lines() const {
+  return writer_->dropped.load(std::memory_order_relaxed);
+}
+
 void AccessLog::write_line(std::string& line) const {
   line.append("}\n");
-  // One write per line: lines from several threads never interleave.
-  const char* p = line.data();
-  std::size_t left = line.size();
-  while (left > 0) {
-    auto n = ::write(fd_, p, left);
-    if (n <= 0) return;  // a closed log must not take requests down with it
-    p += n;
-    left -= static_cast<std::size_t>(n);
+  Writer& w = *writer_;
+  bool was_empty = false;
+  {
+    std::lock_guard lock(w.mu);
+    if (w.pending.size() + line.size() > w.backlog_bytes) {
+      w.dropped.fetch_add(1, std::memory_order_relaxed);
+      return;
+    }
+    was_empty = w.pending.empty();
+    w.pending.append(line);  // whole lines only: lines from several threads never interleave
   }
+  if (was_empty) w.wake.notify_one();  // otherwise the writer is awake already
 }
 
 void AccessLog::request(const RequestTrace& t) const {

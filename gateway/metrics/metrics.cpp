@@ -143,6 +143,17 @@ Metrics::Metrics()
                          .Help("Configuration reloads by result")
                          .Register(*registry)
                          .Add({{"result", "failure"}})),
+      drain_cut_requests(prometheus::BuildCounter()
+                             .Name("gateway_drain_cut_requests_total")
+                             .Help("Requests cut off (streams ended with an error event) when "
+                                   "drain_timeout_ms passed")
+                             .Register(*registry)
+                             .Add({})),
+      log_lines_dropped(prometheus::BuildCounter()
+                            .Name("gateway_log_lines_dropped_total")
+                            .Help("Log lines dropped because stdout did not keep up")
+                            .Register(*registry)
+                            .Add({})),
       resident_memory_bytes_(
           gauge(*registry, "process_resident_memory_bytes", "Resident memory size in bytes.")),
       virtual_memory_bytes_(

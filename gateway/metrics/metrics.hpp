@@ -87,6 +87,8 @@ class Metrics {
   prometheus::Gauge& inflight_requests;
   prometheus::Counter& reloads_ok;
   prometheus::Counter& reloads_failed;
+  prometheus::Counter& drain_cut_requests;  // in flight when drain_timeout_ms passed
+  prometheus::Counter& log_lines_dropped;   // set at scrape time from the access log's count
 
   // Escalation reasons are a fixed set: their children exist from the start.
   prometheus::Counter& escalation(std::string_view reason);

@@ -1,5 +1,7 @@
 #include "gateway/server/api_router.hpp"
 
+#include <cctype>
+
 #include "gateway/admin/admin_handlers.hpp"
 #include "gateway/chat/chat_handler.hpp"
 #include "gateway/ui/assets.hpp"
@@ -30,7 +32,9 @@ net::awaitable<void> method_not_allowed(Exchange& ex, std::string_view allowed) 
 
 // The playground page and its files; off with server.playground: false.
 const ui::Asset* playground_asset(const Exchange& ex, std::string_view path) {
-  if (!ex.cfg().server.playground || ex.req.method() != bhttp::verb::get) return nullptr;
+  auto method = ex.req.method();
+  if (!ex.cfg().server.playground) return nullptr;
+  if (method != bhttp::verb::get && method != bhttp::verb::head) return nullptr;
   if (path == "/" || path == "/playground") return ui::find_asset("/ui/index.html");
   if (path.substr(0, 4) == "/ui/") return ui::find_asset(path);
   return nullptr;
@@ -45,8 +49,12 @@ net::awaitable<void> not_found(Exchange& ex) {
 
 bool authorized(const config::Auth& auth, std::string_view header) {
   if (auth.api_keys.empty()) return true;
-  constexpr std::string_view kBearer = "Bearer ";
-  if (header.size() <= kBearer.size() || header.substr(0, kBearer.size()) != kBearer) return false;
+  // The scheme is case-insensitive (RFC 9110 §11.1): "bearer k" is as good as "Bearer k".
+  constexpr std::string_view kBearer = "bearer ";
+  if (header.size() <= kBearer.size()) return false;
+  for (std::size_t i = 0; i < kBearer.size(); ++i) {
+    if (std::tolower(static_cast<unsigned char>(header[i])) != kBearer[i]) return false;
+  }
   auto key = header.substr(kBearer.size());
   bool ok = false;
   for (const auto& k : auth.api_keys) ok |= equal_constant_time(key, k);
@@ -73,7 +81,11 @@ net::awaitable<void> route_api(Exchange& ex) {
       co_await method_not_allowed(ex, "POST");
       co_return;
     }
-    if (models && method != bhttp::verb::get) {
+    if (models && method != bhttp::verb::get && method != bhttp::verb::head) {
+      co_await method_not_allowed(ex, "GET");
+      co_return;
+    }
+    if (model && method != bhttp::verb::get && method != bhttp::verb::head) {
       co_await method_not_allowed(ex, "GET");
       co_return;
     }

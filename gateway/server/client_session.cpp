@@ -3,8 +3,10 @@
 #include <boost/asio/write.hpp>
 #include <random>
 
+#include "gateway/http/json_text.hpp"
 #include "gateway/log/access_log.hpp"
 #include "gateway/metrics/metrics.hpp"
+#include "gateway/server/request_framing.hpp"
 
 namespace gw {
 
@@ -17,6 +19,8 @@ constexpr std::size_t kMaxClientRequestIdBytes = 64;
 constexpr std::uint32_t kLingerMs = 2000;
 constexpr std::uint64_t kMaxLingerBytes = 64 * 1024 * 1024;
 constexpr std::size_t kLingerChunkBytes = 64 * 1024;
+// A request cut short (drain timeout, handler failure) gets this long to write its last words.
+constexpr std::uint32_t kLastWordsMs = 1000;
 
 // Request ids: a per-process random prefix, the thread, a per-thread counter. No locks.
 std::string next_request_id(const ThreadContext& t, std::string_view from_client) {
@@ -34,13 +38,49 @@ std::string next_request_id(const ThreadContext& t, std::string_view from_client
   return buf;
 }
 
-// Keeps in-flight accounting exact on every exit path.
-struct InflightGuard {
-  std::atomic<std::int64_t>& n;
-  explicit InflightGuard(std::atomic<std::int64_t>& c) : n(c) {
-    n.fetch_add(1, std::memory_order_relaxed);
+// Keeps in-flight accounting exact on every exit path, exceptions included.
+class InflightGuard {
+ public:
+  explicit InflightGuard(std::atomic<std::int64_t>& c) : n_(c) {
+    n_.fetch_add(1, std::memory_order_relaxed);
   }
-  ~InflightGuard() { n.fetch_sub(1, std::memory_order_relaxed); }
+  ~InflightGuard() { n_.fetch_sub(1, std::memory_order_relaxed); }
+  InflightGuard(const InflightGuard&) = delete;
+  InflightGuard& operator=(const InflightGuard&) = delete;
+
+ private:
+  std::atomic<std::int64_t>& n_;
+};
+
+// A connection's entry in its thread's client list, erased on every exit path: a leftover
+// entry would point at a destroyed stream, and drain walks the list.
+class ClientRegistration {
+ public:
+  ClientRegistration(std::list<ThreadContext::ClientEntry>& list, beast::tcp_stream& stream)
+      : list_(list), it_(list.insert(list.end(), {&stream, true, nullptr})) {}
+  ~ClientRegistration() { list_.erase(it_); }
+  ClientRegistration(const ClientRegistration&) = delete;
+  ClientRegistration& operator=(const ClientRegistration&) = delete;
+  ThreadContext::ClientEntry* operator->() { return &*it_; }
+
+ private:
+  std::list<ThreadContext::ClientEntry>& list_;
+  std::list<ThreadContext::ClientEntry>::iterator it_;
+};
+
+// Publishes the exchange being answered (for a drain cut) and withdraws it on every exit path.
+class ExchangeInFlight {
+ public:
+  ExchangeInFlight(ClientRegistration& reg, Exchange& ex) : reg_(reg) {
+    reg_->exchange = &ex;
+    reg_->idle = false;
+  }
+  ~ExchangeInFlight() { reg_->exchange = nullptr; }
+  ExchangeInFlight(const ExchangeInFlight&) = delete;
+  ExchangeInFlight& operator=(const ExchangeInFlight&) = delete;
+
+ private:
+  ClientRegistration& reg_;
 };
 
 // A response for a request we could not read whole; the connection closes after it.
@@ -55,6 +95,7 @@ net::awaitable<void> reply_unreadable(ThreadContext& t, beast::tcp_stream& strea
   ex.trace.request_id = next_request_id(t, {});
   co_await ex.reply_error(http::make_error(status, std::move(message), std::move(code)));
   ex.trace.finished = Clock::now();
+  http::redact_log_fields(snap->secrets, ex.trace);
   if (t.runtime.log) t.runtime.log->request(ex.trace);
 
   error_code ec;
@@ -78,32 +119,87 @@ net::awaitable<void> reply_too_large(ThreadContext& t, beast::tcp_stream& stream
       "request_too_large");
 }
 
-}  // namespace
+// Reads the rest of the body within `allowance`. On expiry the read is cancelled, not the
+// socket closed (tcp_stream's own timeout closes it), so the 408 can still be delivered.
+net::awaitable<error_code> read_body_within(beast::tcp_stream& stream, beast::flat_buffer& buffer,
+                                            bhttp::request_parser<bhttp::string_body>& parser,
+                                            std::chrono::milliseconds allowance) {
+  enum class Timer { armed, fired, disarmed };
+  auto state = std::make_shared<Timer>(Timer::armed);
+  stream.expires_never();
+  net::steady_timer timer(stream.get_executor(), allowance);
+  timer.async_wait([state, &socket = stream.socket()](const error_code& ec) {
+    if (ec || *state != Timer::armed) return;  // the read ended first: the socket may be gone
+    *state = Timer::fired;
+    error_code ignored;
+    socket.cancel(ignored);
+  });
+  auto [ec, n] = co_await bhttp::async_read(stream, buffer, parser, kAsTuple);
+  const bool fired = *state == Timer::fired;
+  *state = Timer::disarmed;
+  timer.cancel();
+  if (ec && fired) co_return beast::error::timeout;
+  co_return ec;
+}
 
-net::awaitable<void> run_client_session(ThreadContext& t, tcp::socket socket, Router route) {
+// Malformed bytes (a bad chunk size, a bad header) as opposed to the peer going away.
+bool is_framing_error(const error_code& ec) {
+  return ec.category() == bhttp::make_error_code(bhttp::error::bad_method).category() &&
+         ec != bhttp::error::end_of_stream && ec != bhttp::error::partial_message;
+}
+
+std::vector<std::string_view> transfer_codings(const Request& req) {
+  std::vector<std::string_view> out;
+  auto [first, last] = req.equal_range(bhttp::field::transfer_encoding);
+  for (auto it = first; it != last; ++it) out.emplace_back(it->value().data(), it->value().size());
+  return out;
+}
+
+// The request answered so far could not be finished: a handler threw (a bug), or drain_timeout_ms
+// passed. A started stream ends with an error event; otherwise the client gets the error itself.
+net::awaitable<void> end_abandoned(Exchange& ex, http::OpenAiError err) {
+  ex.keep_alive = false;
+  // A slow client must not hold the drain: the last words get a short allowance of their own.
+  ex.deadline = std::min(ex.deadline, Clock::now() + std::chrono::milliseconds(kLastWordsMs));
+  if (!ex.head_sent()) {
+    co_await ex.reply_error(std::move(err));
+    co_return;
+  }
+  ex.trace.status = ex.sent_status();  // what the client got, not a 499 for our own cancel
+  if (ex.stream_open()) {
+    co_await ex.end_stream_with_error(err);
+  } else {
+    ex.trace.error = err.code.value_or(err.type);
+  }
+}
+
+// Every request of one connection, in order. Bookkeeping is held by RAII guards, so an exception
+// anywhere leaves nothing behind.
+net::awaitable<void> serve_connection(ThreadContext& t, beast::tcp_stream& stream, Router route) {
   Runtime& rt = t.runtime;
-  beast::tcp_stream stream(std::move(socket));
-  stream.socket().set_option(tcp::no_delay(true));
   beast::flat_buffer buffer;
-  auto entry = t.clients.insert(t.clients.end(), {&stream, true});
+  ClientRegistration entry(t.clients, stream);
   bool first = true;
 
   for (;;) {
+    // Limits for reading a head come from the config current while we wait; the request itself
+    // runs on the config current once its head has arrived (snapped again below).
     ServingSnapshot snap = rt.config.current();
-    const auto& limits = snap->cfg->server;
     bhttp::request_parser<bhttp::string_body> parser;  // a fresh parser per message
-    parser.header_limit(limits.max_header_bytes);
-    parser.body_limit(limits.max_body_bytes);
-
-    if (rt.draining.load(std::memory_order_relaxed)) break;
-    stream.expires_after(
-        std::chrono::milliseconds(first ? limits.header_timeout_ms : limits.idle_timeout_ms));
+    {
+      const auto& limits = snap->cfg->server;
+      parser.header_limit(limits.max_header_bytes);
+      parser.body_limit(limits.max_body_bytes);
+      if (rt.draining.load(std::memory_order_relaxed)) break;
+      stream.expires_after(
+          std::chrono::milliseconds(first ? limits.header_timeout_ms : limits.idle_timeout_ms));
+    }
     auto [hec, hn] = co_await bhttp::async_read_header(stream, buffer, parser, kAsTuple);
     if (hec == bhttp::error::header_limit) {
       Request none;
       co_await reply_unreadable(
           t, stream, buffer, none, snap, 431,
-          "request headers exceed " + std::to_string(limits.max_header_bytes) + " bytes",
+          "request headers exceed " + std::to_string(snap->cfg->server.max_header_bytes) + " bytes",
           "request_header_fields_too_large");
       break;
     }
@@ -113,30 +209,45 @@ net::awaitable<void> run_client_session(ThreadContext& t, tcp::socket socket, Ro
     }
     if (hec) {
       // end_of_stream, timeout, reset, drain: a normal end. Malformed bytes get a 400 first.
-      if (hec.category() == bhttp::make_error_code(bhttp::error::bad_method).category() &&
-          hec != bhttp::error::end_of_stream && hec != bhttp::error::partial_message) {
+      if (is_framing_error(hec)) {
         Request none;
         co_await reply_unreadable(t, stream, buffer, none, snap, 400,
                                   "malformed HTTP request: " + hec.message(), "bad_request");
       }
       break;
     }
-    entry->idle = false;
+    snap = rt.config.current();  // this request's config: the one current when its head arrived
+    const auto& limits = snap->cfg->server;
+    parser.body_limit(limits.max_body_bytes);
     first = false;
     InflightGuard inflight(rt.inflight_requests);
+    entry->idle = false;
+
+    // Framing we might read differently from a proxy in front of us: refuse before any body
+    // byte is read, and close, so a body is never taken for a request.
+    Request& head = parser.get();
+    auto problem = check_host(head.count(bhttp::field::host), head.version());
+    if (!problem) problem = check_transfer_encoding(transfer_codings(head), head.version());
+    if (problem) {
+      co_await reply_unreadable(t, stream, buffer, head, snap, problem->status,
+                                std::move(problem->message), std::move(problem->code));
+      break;
+    }
 
     // Slow client: the body must arrive within the same allowance as the head.
-    stream.expires_after(std::chrono::milliseconds(limits.header_timeout_ms));
-    if (parser.get()[bhttp::field::expect] == "100-continue") {
+    // HTTP/1.0 has no interim responses (RFC 9110 §15.2): such a client just sends its body.
+    if (head.version() >= 11 && head[bhttp::field::expect] == "100-continue") {
       if (parser.content_length() && *parser.content_length() > limits.max_body_bytes) {
-        co_await reply_too_large(t, stream, buffer, parser.get(), snap);
+        co_await reply_too_large(t, stream, buffer, head, snap);
         break;
       }
+      stream.expires_after(std::chrono::milliseconds(limits.header_timeout_ms));
       bhttp::response<bhttp::empty_body> cont{bhttp::status::continue_, 11};
       auto [cec, cn] = co_await bhttp::async_write(stream, cont, kAsTuple);
       if (cec) break;
     }
-    auto [bec, bn] = co_await bhttp::async_read(stream, buffer, parser, kAsTuple);
+    error_code bec = co_await read_body_within(stream, buffer, parser,
+                                               std::chrono::milliseconds(limits.header_timeout_ms));
     if (bec == bhttp::error::body_limit) {
       co_await reply_too_large(t, stream, buffer, parser.get(), snap);
       break;
@@ -148,25 +259,69 @@ net::awaitable<void> run_client_session(ThreadContext& t, tcp::socket socket, Ro
           "request_timeout");
       break;
     }
+    if (is_framing_error(bec)) {  // a bad chunk size, a bad chunk extension...
+      co_await reply_unreadable(t, stream, buffer, parser.get(), snap, 400,
+                                "malformed request body: " + bec.message(), "bad_request");
+      break;
+    }
     if (bec) break;
 
     Request& req = parser.get();
     Exchange ex(t, stream, buffer, req, snap);
+    ExchangeInFlight published(entry, ex);
     ex.trace.request_id = next_request_id(t, req["x-request-id"]);
     ex.trace.method = bhttp::to_string(req.method());
     ex.trace.path = std::string(req.target().substr(0, 256));
     stream.expires_at(ex.deadline);
-    co_await route(ex);
+    std::string failure;  // a handler's exception: a bug, but never a silent one
+    try {
+      co_await route(ex);
+    } catch (const std::exception& e) {
+      failure = e.what();
+    } catch (...) {
+      failure = "unknown exception";
+    }
+    if (!failure.empty()) {
+      if (rt.log) {
+        std::string extra = "\"id\":";
+        http::append_json_string(extra, ex.trace.request_id);
+        rt.log->event("error", "request_failed", failure, extra);
+      }
+      co_await end_abandoned(ex, http::make_error(500, "internal error", "internal_error"));
+    } else if (ex.cut_by_drain) {
+      co_await end_abandoned(
+          ex, http::make_error(503, "the gateway is shutting down (drain_timeout_ms passed)",
+                               "drain_timeout"));
+      if (rt.metrics) rt.metrics->drain_cut_requests.Increment();
+    }
     ex.trace.finished = Clock::now();
     if (ex.completion && snap->metrics) snap->metrics->record(ex.trace);
+    http::redact_log_fields(snap->secrets, ex.trace);
     if (rt.log) rt.log->request(ex.trace);
     if (!ex.keep_alive || !ex.head_sent()) break;
 
     // Back to waiting for a request: drain may close us from now on.
     entry->idle = true;
   }
-  t.clients.erase(entry);
+}
+
+}  // namespace
+
+net::awaitable<void> run_client_session(ThreadContext& t, tcp::socket socket, Router route) {
+  beast::tcp_stream stream(std::move(socket));
   error_code ignored;
+  stream.socket().set_option(tcp::no_delay(true), ignored);
+  std::string failure;
+  try {
+    co_await serve_connection(t, stream, route);
+  } catch (const std::exception& e) {
+    failure = e.what();
+  } catch (...) {
+    failure = "unknown exception";
+  }
+  if (!failure.empty() && t.runtime.log) {
+    t.runtime.log->event("error", "session_failed", failure);
+  }
   stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
   stream.socket().close(ignored);
 }

@@ -55,12 +55,15 @@ std::string Exchange::response_head(unsigned status) {
     if (!trace.reason.empty()) add_header(head, "x-gateway-escalation-reason", trace.reason);
     add_header(head, "Server-Timing", server_timing(trace, Clock::now()));
   }
+  // Draining: this connection closes after this response, so the response says so.
+  if (thread.runtime.draining.load(std::memory_order_relaxed)) keep_alive = false;
   if (req.version() >= 11) {
     if (!keep_alive) add_header(head, "Connection", "close");
   } else if (keep_alive) {
     add_header(head, "Connection", "keep-alive");
   }
   trace.status = status;
+  sent_status_ = status;
   head_sent_ = true;
   return head;
 }
@@ -77,6 +80,7 @@ net::awaitable<bool> Exchange::reply(unsigned status, std::string body,
   trace.first_byte = Clock::now();
   std::array<net::const_buffer, 2> buffers{net::buffer(head), net::buffer(body)};
   auto [ec, n] = co_await net::async_write(client, buffers, kAsTuple);
+  if (ec) write_failed_ = true;
   co_return !ec;
 }
 
@@ -114,8 +118,10 @@ net::awaitable<bool> Exchange::begin_stream(unsigned status, std::string_view co
   add_header(head, "X-Accel-Buffering", "no");  // tell a proxy in front of us not to buffer
   if (chunked_) add_header(head, "Transfer-Encoding", "chunked");
   head.append("\r\n");
+  stream_begun_ = true;
   client.expires_at(deadline);
   auto [ec, n] = co_await net::async_write(client, net::buffer(head), kAsTuple);
+  if (ec) write_failed_ = true;
   co_return !ec;
 }
 
@@ -131,14 +137,26 @@ net::awaitable<bool> Exchange::write_chunk(std::string_view bytes) {
                                          net::buffer("\r\n", 2)};
   std::span<const net::const_buffer> parts(chunked_ ? &chunk[0] : &chunk[1], chunked_ ? 3 : 1);
   auto [ec, n] = co_await net::async_write(client, parts, kAsTuple);
+  if (ec) write_failed_ = true;
   co_return !ec;
 }
 
 net::awaitable<bool> Exchange::end_stream() {
+  stream_ended_ = true;
   if (!chunked_) co_return true;  // the connection's close ends the body
   client.expires_at(deadline);
   auto [ec, n] = co_await net::async_write(client, net::buffer("0\r\n\r\n", 5), kAsTuple);
+  if (ec) write_failed_ = true;
   co_return !ec;
+}
+
+net::awaitable<bool> Exchange::end_stream_with_error(http::OpenAiError err) {
+  trace.error = err.code.value_or(err.type);
+  const std::string event = "data: " + err.body() + "\n\n";
+  bool written = co_await write_chunk(event);
+  if (!written) co_return false;
+  bool ended = co_await end_stream();
+  co_return ended;
 }
 
 }  // namespace gw

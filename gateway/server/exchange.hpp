@@ -30,6 +30,7 @@ class Exchange {
   Clock::time_point deadline;  // server.request_timeout_ms after the request arrived
   bool completion = false;     // a chat completion: carries the x-gateway-* headers
   bool keep_alive = true;
+  bool cut_by_drain = false;  // drain_timeout_ms passed while this request was in flight
 
   // A whole response. Returns false when the client could not be written to.
   net::awaitable<bool> reply(unsigned status, std::string body, std::string_view content_type);
@@ -40,12 +41,23 @@ class Exchange {
   net::awaitable<bool> begin_stream(unsigned status, std::string_view content_type);
   net::awaitable<bool> write_chunk(std::string_view bytes);
   net::awaitable<bool> end_stream();
+  // Ends a started stream with an OpenAI error event and the terminating chunk (no [DONE]):
+  // how a stream that cannot finish ends, never silently. False when it could not be written.
+  net::awaitable<bool> end_stream_with_error(http::OpenAiError err);  // by value, as reply_error
   bool head_sent() const { return head_sent_; }
+  unsigned sent_status() const { return sent_status_; }  // the status line written, 0 = none
+  // A stream whose head is out, not ended, and whose framing no failed write has broken.
+  bool stream_open() const { return stream_begun_ && !stream_ended_ && !write_failed_; }
 
  private:
   // Status line and the headers every response carries; marks the head as sent.
   std::string response_head(unsigned status);
   bool head_sent_ = false;
+  unsigned sent_status_ = 0;
+  bool stream_begun_ = false;
+  bool stream_ended_ = false;
+  bool write_failed_ = false;        // a write failed or was cancelled part-way: framing is unknown
+  http::HeaderLines error_headers_;  // the next head's extra lines (an error's rate-limit hints)
   bool chunked_ = true;
   std::string allow_origin_;
 };

@@ -11,13 +11,18 @@
 #include "gateway/metrics/metrics.hpp"
 #include "gateway/server/api_router.hpp"
 #include "gateway/server/client_session.hpp"
+#include "gateway/server/exchange.hpp"
 
 namespace gw {
 
 namespace {
 
-// Accept errors such as EMFILE must not turn into a busy loop (beast#2319).
-constexpr std::uint32_t kAcceptErrorBackoffMs = 50;
+// Accept errors such as EMFILE must not turn into a busy loop (beast#2319), nor flood the log.
+constexpr std::uint32_t kAcceptErrorBackoffMs = 100;
+constexpr std::uint32_t kAcceptErrorLogIntervalMs = 1000;
+// drain_timeout_ms passed: requests still in flight are cut (streams get an error event) and
+// get this long to say so before the threads stop.
+constexpr std::uint32_t kDrainCutGraceMs = 1500;
 constexpr std::uint32_t kDrainPollMs = 20;
 constexpr unsigned kMaxThreads = 1024;
 
@@ -45,11 +50,24 @@ tcp::acceptor open_acceptor(net::io_context& ioc, const tcp::endpoint& ep, bool 
 }
 
 net::awaitable<void> accept_loop(ThreadContext& t, tcp::acceptor& acceptor, Router route) {
+  // At most one accept_error line a second, counting the errors it stands for.
+  std::uint64_t unlogged_errors = 0;
+  Clock::time_point last_logged{};
   for (;;) {
     auto [ec, socket] = co_await acceptor.async_accept(kAsTuple);
     if (ec == net::error::operation_aborted || !acceptor.is_open()) co_return;
     if (ec) {
-      if (t.runtime.log) t.runtime.log->event("warn", "accept_error", ec.message());
+      ++unlogged_errors;
+      auto now = Clock::now();
+      if (now - last_logged >= std::chrono::milliseconds(kAcceptErrorLogIntervalMs)) {
+        if (t.runtime.log) {
+          t.runtime.log->event("warn", "accept_error", ec.message(),
+                               "\"count\":" + std::to_string(unlogged_errors) +
+                                   ",\"thread\":" + std::to_string(t.index));
+        }
+        unlogged_errors = 0;
+        last_logged = now;
+      }
       net::steady_timer backoff(acceptor.get_executor(),
                                 std::chrono::milliseconds(kAcceptErrorBackoffMs));
       co_await backoff.async_wait(kAsTuple);
@@ -62,6 +80,8 @@ net::awaitable<void> accept_loop(ThreadContext& t, tcp::acceptor& acceptor, Rout
                       std::rethrow_exception(e);
                     } catch (const std::exception& x) {
                       t.runtime.log->event("error", "session_failed", x.what());
+                    } catch (...) {
+                      t.runtime.log->event("error", "session_failed", "unknown exception");
                     }
                   });
   }
@@ -217,10 +237,17 @@ class Daemon {
         }
       });
     }
-    if (runtime_.inflight_requests.load() == 0 || Clock::now() >= drain_deadline_) {
-      if (runtime_.inflight_requests.load() != 0) {
-        log_.event("warn", "drain_timeout", "drain_timeout_ms passed with requests in flight",
-                   "\"inflight\":" + std::to_string(runtime_.inflight_requests.load()));
+    const auto now = Clock::now();
+    if (runtime_.inflight_requests.load() != 0 && now >= drain_deadline_ && !cut_started_) {
+      cut_in_flight();
+      cut_deadline_ = now + std::chrono::milliseconds(kDrainCutGraceMs);
+    }
+    if (runtime_.inflight_requests.load() == 0 || (cut_started_ && now >= cut_deadline_)) {
+      if (cut_started_) {
+        log_.event("warn", "drain_timeout",
+                   "drain_timeout_ms passed with requests in flight: they were cut",
+                   "\"cut\":" + std::to_string(cut_.load()) +
+                       ",\"inflight\":" + std::to_string(runtime_.inflight_requests.load()));
       }
       for (auto& t : threads_) t->ioc.stop();
       return;
@@ -229,6 +256,23 @@ class Daemon {
     drain_timer_->async_wait([this](const error_code& ec) {
       if (!ec) poll_drain();
     });
+  }
+
+  // Every request still in flight ends now: its client read is cancelled, which ends the work
+  // racing it (the upstream call included), and its session tells the client why and logs it.
+  void cut_in_flight() {
+    cut_started_ = true;
+    for (auto& t : threads_) {
+      net::post(t->ioc, [this, t = t.get()] {
+        error_code ec;
+        for (auto& c : t->clients) {
+          if (!c.exchange) continue;
+          c.exchange->cut_by_drain = true;
+          c.stream->socket().cancel(ec);
+          cut_.fetch_add(1, std::memory_order_relaxed);
+        }
+      });
+    }
   }
 
   Metrics* recording() { return opts_.record_metrics ? &metrics_ : nullptr; }
@@ -243,6 +287,9 @@ class Daemon {
   std::unique_ptr<tcp::acceptor> admin_acceptor_;
   std::unique_ptr<net::steady_timer> drain_timer_;
   Clock::time_point drain_deadline_{};
+  bool cut_started_ = false;  // touched by thread 0 only (the drain timer)
+  Clock::time_point cut_deadline_{};
+  std::atomic<std::uint64_t> cut_{0};
 };
 
 }  // namespace

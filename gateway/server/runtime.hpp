@@ -12,6 +12,7 @@
 namespace gw {
 
 class AccessLog;
+class Exchange;
 class Metrics;
 
 struct Runtime {
@@ -40,6 +41,7 @@ struct ThreadContext {
   struct ClientEntry {
     beast::tcp_stream* stream;
     bool idle;
+    Exchange* exchange;  // the request being answered, if any: drain may cut it
   };
   std::list<ClientEntry> clients;
   unsigned index = 0;

@@ -49,8 +49,9 @@ class ConfigStore {
     return current_;
   }
 
-  // The snapshot a new request starts with; cheap on the hot path.
-  const ServingSnapshot& current() const {
+  // The snapshot a new request starts with; cheap on the hot path. By value: the thread-local
+  // cache is overwritten by the next reload, so a reference to it would dangle across co_await.
+  ServingSnapshot current() const {
     thread_local const ConfigStore* owner = nullptr;
     thread_local std::uint64_t seen = ~0ull;
     thread_local ServingSnapshot cached;

@@ -179,5 +179,20 @@ INSTANTIATE_TEST_SUITE_P(
 
 #undef MSGS
 
+// nlohmann throws out_of_range (not parse_error) for numbers a double cannot hold: still a 400.
+TEST(ParseChatRequest, OverflowingNumbersAre400NotExceptions) {
+  for (const char* body :
+       {R"({"model":"m","messages":[{"role":"user","content":"hi"}],"max_tokens":1e999})",
+        R"({"model":"m","messages":[{"role":"user","content":"hi"}],"temperature":-1e400})",
+        R"({"model":"m","messages":[{"role":"user","content":"hi"}],"x":[[1e999]]})"}) {
+    std::variant<ChatRequest, http::OpenAiError> r;
+    ASSERT_NO_THROW(r = parse_chat_request(body)) << body;
+    const auto* e = error_of(r);
+    ASSERT_TRUE(e) << body;
+    EXPECT_EQ(e->status, 400u);
+    EXPECT_EQ(e->code, "invalid_json");
+  }
+}
+
 }  // namespace
 }  // namespace gw::chat

@@ -3,8 +3,11 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <chrono>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <thread>
 
 namespace gw {
 namespace {
@@ -196,6 +199,49 @@ TEST(AccessLog, ClosedFdDoesNotThrowOrCrash) {
   ::close(fds[1]);
   AccessLog log(fds[1]);  // EBADF on write: the log gives up quietly
   EXPECT_NO_FATAL_FAILURE(log.request(direct_trace()));
+}
+
+// A consumer that stops reading (a full pipe) must cost lines, never block the caller: with a
+// blocking write per line this test would hang on the first line past the pipe's capacity.
+TEST(AccessLog, StalledConsumerDropsLinesInsteadOfBlocking) {
+  int fds[2];
+  ASSERT_EQ(::pipe(fds), 0);
+  constexpr std::size_t kBacklogBytes = 4096;
+  constexpr int kLines = 5000;  // ~1 MB of lines: far more than the pipe and the backlog hold
+  std::string all;
+  std::thread reader;
+  {
+    AccessLog log(fds[1], kBacklogBytes);
+    for (int i = 0; i < kLines; ++i) log.request(direct_trace());
+    EXPECT_GT(log.dropped_lines(), 0u);
+    EXPECT_LT(log.dropped_lines(), static_cast<std::uint64_t>(kLines));
+    // The consumer comes back: what was queued is written out, whole lines only.
+    reader = std::thread([&all, fd = fds[0]] {
+      char buf[4096];
+      for (ssize_t n; (n = ::read(fd, buf, sizeof buf)) > 0;) all.append(buf, n);
+    });
+  }  // the destructor flushes the backlog
+  ::close(fds[1]);
+  reader.join();
+  ::close(fds[0]);
+  ASSERT_FALSE(all.empty());
+  EXPECT_EQ(all.back(), '\n');
+  std::size_t start = 0;
+  for (std::size_t nl; (nl = all.find('\n', start)) != std::string::npos; start = nl + 1) {
+    EXPECT_TRUE(json::accept(all.substr(start, nl - start)));
+  }
+}
+
+TEST(AccessLog, EverythingQueuedIsWrittenOnDestruction) {
+  Pipe p;
+  constexpr int kLines = 100;
+  {
+    AccessLog log(p.write_fd());
+    for (int i = 0; i < kLines; ++i) log.event("info", "e", "m");
+    EXPECT_EQ(log.dropped_lines(), 0u);
+  }
+  std::string out = p.drain();
+  EXPECT_EQ(std::count(out.begin(), out.end(), '\n'), kLines);
 }
 
 }  // namespace
