@@ -3,10 +3,12 @@
 #   prometheus  (the server and promtool: tests/observability)
 #   nginx-light (a reference proxy for benchmarks)
 #   wrk         (the load generator for benchmarks)
+#   clang, libclang-rt-14-dev (the libFuzzer targets in tests/fuzz: scripts/fuzz.sh; the runtime
+#               libraries are only a Recommends of clang, and we install without those)
 # Idempotent: installs only what is missing; does nothing (and needs no root) when all are present.
 set -euo pipefail
 
-packages=(prometheus nginx-light wrk)
+packages=(prometheus nginx-light wrk clang libclang-rt-14-dev)
 
 missing=()
 for p in "${packages[@]}"; do
