@@ -3,6 +3,8 @@ add_library(gateway_http STATIC
   http/openai_error.cpp http/cors.cpp http/sse_parser.cpp http/json_text.cpp
   trace/request_trace.cpp log/access_log.cpp chat/chat_request.cpp chat/completion.cpp
   chat/upstream_body.cpp server/request_framing.cpp)
+# Reading untrusted upstream answers: bounded extractors, secret redaction.
+target_sources(gateway_http PRIVATE http/error_fields.cpp http/redact.cpp chat/whole_completion.cpp)
 target_include_directories(gateway_http PUBLIC ${PROJECT_SOURCE_DIR})
 target_link_libraries(gateway_http PUBLIC nlohmann_json::nlohmann_json gateway_config policies
   Threads::Threads)

@@ -18,6 +18,9 @@ constexpr std::size_t kMaxUpstreamErrorBytes = 1024 * 1024;
 constexpr std::size_t kMaxPipelinedBytes = 1024 * 1024;
 // Small: each in-flight request keeps one prepared; a client rarely sends anything meanwhile.
 constexpr std::size_t kClientReadChunkBytes = 512;
+// Once server.request_timeout_ms has passed the client socket refuses writes; the 504 or the
+// stream's error event that says so gets this much longer to be written.
+constexpr std::chrono::milliseconds kDeadlineReplyGraceMs{1000};
 
 // A relayed answer is not parsed whole (that would cost a parse per request); its first byte
 // tells a JSON object from an HTML page or plain text.
@@ -26,14 +29,18 @@ bool looks_like_json_object(std::string_view body) {
   return first != std::string_view::npos && body[first] == '{';
 }
 
-// Resolves when the client closes its connection; bytes it pipelines meanwhile are kept.
-net::awaitable<void> watch_client(Exchange& ex) {
+// Resolves when the client closes its connection; bytes it pipelines meanwhile are kept. The
+// request deadline is enforced by the work's upstream calls and cut_after(), not by this read:
+// a read that timed out would close the socket before the 504 could be written.
+net::awaitable<void> watch_client(Exchange& ex, Clock::time_point deadline) {
   for (;;) {
     if (ex.client_buffer.size() >= kMaxPipelinedBytes) {
-      net::steady_timer until_deadline(ex.client.get_executor(), ex.deadline);
+      net::steady_timer until_deadline(ex.client.get_executor(),
+                                       deadline + 2 * kDeadlineReplyGraceMs);
       co_await until_deadline.async_wait(kAsTuple);
       co_return;
     }
+    ex.client.expires_at(deadline + 2 * kDeadlineReplyGraceMs);
     auto [ec, n] = co_await ex.client.async_read_some(
         ex.client_buffer.prepare(kClientReadChunkBytes), kAsTuple);
     if (ec) co_return;
@@ -41,12 +48,19 @@ net::awaitable<void> watch_client(Exchange& ex) {
   }
 }
 
+// Resolves at `when`: a work still running then (past its deadline and the grace for saying
+// so) is cut.
+net::awaitable<void> cut_after(Exchange& ex, Clock::time_point when) {
+  net::steady_timer timer(ex.client.get_executor(), when);
+  co_await timer.async_wait(kAsTuple);
+}
+
 net::awaitable<void> relay(Exchange& ex, const config::Model& m, std::string body, bool stream,
                            const StreamEdits& edits) {
   UpstreamLeg& leg = ex.trace.new_leg(m);
   leg.prepared = Clock::now();
   ex.trace.answered = &m;
-  upstream::Call call(ex.thread.pool, m, leg);
+  upstream::Call call(ex.thread.pool, m, leg, request_deadline(ex));
   auto err = co_await call.start(std::move(body), stream, ex.trace.request_id);
   if (err != upstream::CallError::none) {
     co_await ex.reply_error(call_failure(err, call, m));
@@ -108,6 +122,14 @@ http::OpenAiError call_failure(upstream::CallError err, const upstream::Call& ca
               " failed: " + (call.connect_detail().empty() ? "" : call.connect_detail() + "; ") +
               m.upstream + ")",
           "upstream_unreachable");
+    case CallError::deadline:
+      return deadline_error();
+    case CallError::bad_status:
+      return http::make_error(502,
+                              "upstream " + m.name + " answered with HTTP status " +
+                                  std::to_string(call.status()) +
+                                  ", which cannot carry a completion",
+                              "upstream_error");
     case CallError::too_large:
       return http::make_error(502, "upstream " + m.name + " sent a response over the size limit",
                               "upstream_error");
@@ -128,13 +150,37 @@ net::awaitable<http::OpenAiError> upstream_status_error(upstream::Call& call,
   co_return http::wrap_upstream_error(call.status(), upstream_body, m.name);
 }
 
+Clock::time_point request_deadline(const Exchange& ex) {
+  return ex.trace.received + std::chrono::milliseconds(ex.cfg().server.request_timeout_ms);
+}
+
+http::OpenAiError deadline_error() {
+  return http::make_error(504, "the request did not complete within server.request_timeout_ms",
+                          std::string(kRequestTimeoutCode));
+}
+
 net::awaitable<void> until_client_leaves(Exchange& ex, net::awaitable<void> work) {
-  auto winner = co_await (std::move(work) || watch_client(ex));
+  // At the deadline the work's upstream calls fail (CallError::deadline) and it answers 504 or
+  // ends its stream with an error event: writes to the client get a grace for that answer.
+  const Clock::time_point deadline = request_deadline(ex);
+  ex.deadline = std::max(ex.deadline, deadline + kDeadlineReplyGraceMs);
+  auto winner = co_await (std::move(work) || watch_client(ex, deadline) ||
+                          cut_after(ex, deadline + kDeadlineReplyGraceMs));
   if (winner.index() == 1) {
     // The client left first: work was cancelled and its upstream connection closed.
     ex.keep_alive = false;
     ex.trace.status = 499;  // nginx's "client closed request", for the log
     ex.trace.error = "client_gone";
+  } else if (winner.index() == 2) {
+    // Our deadline, not the client: the work did not answer within its grace and was cut.
+    ex.keep_alive = false;
+    if (!ex.head_sent()) {
+      co_await ex.reply_error(deadline_error());
+    } else if (ex.stream_open()) {
+      co_await ex.end_stream_with_error(deadline_error());
+    }
+    ex.trace.status = 504;
+    ex.trace.error = kRequestTimeoutCode;
   }
 }
 

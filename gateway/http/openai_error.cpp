@@ -2,6 +2,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "gateway/http/error_fields.hpp"
+
 namespace gw::http {
 
 namespace {
@@ -55,23 +57,15 @@ OpenAiError make_error(unsigned status, std::string message, std::optional<std::
 
 OpenAiError wrap_upstream_error(unsigned status, std::string_view upstream_body,
                                 std::string_view model) {
-  auto parsed = nlohmann::json::parse(upstream_body, nullptr, false);
-  if (parsed.is_object() && parsed.contains("error")) {
-    const auto& e = parsed["error"];
-    if (e.is_object()) {
-      auto str = [&](const char* key) -> std::optional<std::string> {
-        auto it = e.find(key);
-        if (it == e.end() || it->is_null()) return std::nullopt;
-        return it->is_string() ? it->get<std::string>() : it->dump();
-      };
-      OpenAiError out =
-          make_error(status, str("message").value_or("upstream error"), str("code"), str("param"));
-      if (auto t = str("type")) out.type = *t;
+  // Only the fields are read (bounded depth, no tree): the upstream's JSON is never re-serialised.
+  if (auto f = read_error_fields(upstream_body)) {
+    if (f->error_object) {
+      OpenAiError out = make_error(status, f->message.value_or("upstream error"),
+                                   std::move(f->code), std::move(f->param));
+      if (f->type && !f->type->empty()) out.type = std::move(*f->type);
       return out;
     }
-    if (e.is_string()) {  // Ollama and llama.cpp send {"error":"text"}
-      return make_error(status, e.get<std::string>(), "upstream_error");
-    }
+    return make_error(status, std::move(*f->text), "upstream_error");  // {"error":"text"}
   }
   std::string text(upstream_body.substr(0, kMaxWrappedMessageBytes));
   if (text.empty()) text = "no body";

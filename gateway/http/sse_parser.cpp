@@ -1,26 +1,36 @@
 #include "gateway/http/sse_parser.hpp"
 
+#include <algorithm>
+
 namespace gw::http {
 
 void SseParser::feed(std::string_view bytes) {
   if (event_start_ > 0) {  // drop bytes of events already handed out
     buf_.erase(0, event_start_);
     scan_ -= event_start_;
+    eol_search_ -= event_start_;
     event_start_ = 0;
   }
+  if (overflowed_) return;  // the stream is broken: nothing more is kept
   if (!started_) {
     started_ = true;
     // The event-stream rules drop one leading byte order mark.
     if (bytes.substr(0, 3) == "\xEF\xBB\xBF") bytes.remove_prefix(3);
   }
   buf_.append(bytes);
+  if (buf_.size() - event_start_ > max_event_bytes_) overflowed_ = true;
 }
 
 std::optional<SseEvent> SseParser::next() {
   while (scan_ < buf_.size()) {
-    // Find the end of the line starting at scan_: "\n", "\r\n" or a lone "\r".
-    std::size_t eol = buf_.find_first_of("\r\n", scan_);
-    if (eol == std::string::npos) break;
+    // Find the end of the line starting at scan_: "\n", "\r\n" or a lone "\r". The search
+    // resumes where the last one stopped: bytes of an unfinished line are examined once, so a
+    // long line arriving in small pieces costs linear time, not quadratic.
+    std::size_t eol = std::max(scan_, eol_search_);
+    while (eol < buf_.size() && buf_[eol] != '\n' && buf_[eol] != '\r') ++eol;
+    scanned_bytes_ += eol - std::max(scan_, eol_search_);
+    eol_search_ = eol;
+    if (eol == buf_.size()) break;
     std::size_t next_line = eol + 1;
     if (buf_[eol] == '\r') {
       if (eol + 1 == buf_.size()) break;  // a '\n' may still follow: wait for it
@@ -28,6 +38,7 @@ std::optional<SseEvent> SseParser::next() {
     }
     std::string_view line(buf_.data() + scan_, eol - scan_);
     scan_ = next_line;
+    eol_search_ = next_line;
 
     if (line.empty()) {  // blank line: the event is complete
       SseEvent out = std::move(current_);

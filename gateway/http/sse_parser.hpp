@@ -31,17 +31,23 @@ class SseParser {
   // The next complete event, or nullopt when none is complete yet.
   std::optional<SseEvent> next();
 
-  // True once an incomplete event exceeds the limit: the stream is broken.
+  // True once an incomplete event exceeds the limit: the stream is broken (and bytes fed from
+  // then on are dropped).
   bool overflowed() const { return overflowed_; }
 
   // Bytes received but not yet part of a returned event (an incomplete event).
   std::string_view pending() const { return std::string_view(buf_).substr(event_start_); }
+
+  // Bytes examined while looking for line ends, in all: linear in the input (a test counts it).
+  std::size_t scanned_bytes() const { return scanned_bytes_; }
 
  private:
   std::size_t max_event_bytes_;
   std::string buf_;
   std::size_t event_start_ = 0;  // first byte of the event being assembled
   std::size_t scan_ = 0;         // first byte not yet split into lines
+  std::size_t eol_search_ = 0;   // where the search for the current line's end resumes
+  std::size_t scanned_bytes_ = 0;
   SseEvent current_;
   bool overflowed_ = false;
   bool started_ = false;

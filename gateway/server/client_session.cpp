@@ -288,10 +288,11 @@ net::awaitable<void> serve_connection(ThreadContext& t, beast::tcp_stream& strea
         rt.log->event("error", "request_failed", failure, extra);
       }
       co_await end_abandoned(ex, http::make_error(500, "internal error", "internal_error"));
-    } else if (ex.cut_by_drain) {
+    } else if (ex.cut_by_drain && !ex.complete()) {
       co_await end_abandoned(
           ex, http::make_error(503, "the gateway is shutting down (drain_timeout_ms passed)",
                                "drain_timeout"));
+      rt.requests_cut_by_drain.fetch_add(1, std::memory_order_relaxed);
       if (rt.metrics) rt.metrics->drain_cut_requests.Increment();
     }
     ex.trace.finished = Clock::now();

@@ -82,11 +82,13 @@ net::awaitable<bool> Exchange::reply(unsigned status, std::string body,
   auto [ec, n] = co_await net::async_write(client, buffers, kAsTuple);
   if (ec) write_failed_ = true;
   co_return !ec;
+  complete_ = !ec;
 }
 
 net::awaitable<bool> Exchange::reply_error(http::OpenAiError err) {
   if (!trace.error.empty() || err.code) trace.error = err.code.value_or(trace.error);
   if (trace.error.empty()) trace.error = err.type;
+  serving->secrets.apply(err);  // an upstream may echo the key it was sent
   bool written = co_await reply(err.status, err.body(), "application/json");
   co_return written;
 }
@@ -111,6 +113,7 @@ net::awaitable<bool> Exchange::reply_preflight() {
 net::awaitable<bool> Exchange::begin_stream(unsigned status, std::string_view content_type) {
   // HTTP/1.0 has no chunked encoding: the body runs until the connection closes.
   chunked_ = req.version() >= 11;
+  complete_ = !ec;
   if (!chunked_) keep_alive = false;
   std::string head = response_head(status);
   add_header(head, "Content-Type", content_type);
@@ -143,7 +146,10 @@ net::awaitable<bool> Exchange::write_chunk(std::string_view bytes) {
 
 net::awaitable<bool> Exchange::end_stream() {
   stream_ended_ = true;
-  if (!chunked_) co_return true;  // the connection's close ends the body
+  if (!chunked_) {
+    complete_ = true;  // the connection's close ends the body
+    co_return true;
+  }
   client.expires_at(deadline);
   auto [ec, n] = co_await net::async_write(client, net::buffer("0\r\n\r\n", 5), kAsTuple);
   if (ec) write_failed_ = true;
@@ -153,6 +159,7 @@ net::awaitable<bool> Exchange::end_stream() {
 net::awaitable<bool> Exchange::end_stream_with_error(http::OpenAiError err) {
   trace.error = err.code.value_or(err.type);
   const std::string event = "data: " + err.body() + "\n\n";
+  complete_ = !ec;
   bool written = co_await write_chunk(event);
   if (!written) co_return false;
   bool ended = co_await end_stream();
@@ -160,3 +167,4 @@ net::awaitable<bool> Exchange::end_stream_with_error(http::OpenAiError err) {
 }
 
 }  // namespace gw
+  serving->secrets.apply(err);

@@ -46,6 +46,8 @@ class Exchange {
   net::awaitable<bool> end_stream_with_error(http::OpenAiError err);  // by value, as reply_error
   bool head_sent() const { return head_sent_; }
   unsigned sent_status() const { return sent_status_; }  // the status line written, 0 = none
+  // The whole response is out: a reply written, or a stream ended.
+  bool complete() const { return complete_; }
   // A stream whose head is out, not ended, and whose framing no failed write has broken.
   bool stream_open() const { return stream_begun_ && !stream_ended_ && !write_failed_; }
 
@@ -54,6 +56,7 @@ class Exchange {
   std::string response_head(unsigned status);
   bool head_sent_ = false;
   unsigned sent_status_ = 0;
+  bool complete_ = false;
   bool stream_begun_ = false;
   bool stream_ended_ = false;
   bool write_failed_ = false;        // a write failed or was cancelled part-way: framing is unknown

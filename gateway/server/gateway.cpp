@@ -246,7 +246,7 @@ class Daemon {
       if (cut_started_) {
         log_.event("warn", "drain_timeout",
                    "drain_timeout_ms passed with requests in flight: they were cut",
-                   "\"cut\":" + std::to_string(cut_.load()) +
+                   "\"cut\":" + std::to_string(runtime_.requests_cut_by_drain.load()) +
                        ",\"inflight\":" + std::to_string(runtime_.inflight_requests.load()));
       }
       for (auto& t : threads_) t->ioc.stop();
@@ -269,7 +269,6 @@ class Daemon {
           if (!c.exchange) continue;
           c.exchange->cut_by_drain = true;
           c.stream->socket().cancel(ec);
-          cut_.fetch_add(1, std::memory_order_relaxed);
         }
       });
     }
@@ -289,7 +288,6 @@ class Daemon {
   Clock::time_point drain_deadline_{};
   bool cut_started_ = false;  // touched by thread 0 only (the drain timer)
   Clock::time_point cut_deadline_{};
-  std::atomic<std::uint64_t> cut_{0};
 };
 
 }  // namespace

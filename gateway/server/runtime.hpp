@@ -22,6 +22,7 @@ struct Runtime {
   std::atomic<bool> draining{false};
   bool log_prompts = false;  // --log-prompts
   std::atomic<std::int64_t> inflight_requests{0};
+  std::atomic<std::uint64_t> requests_cut_by_drain{0};  // ended early at drain_timeout_ms
   AccessLog* log = nullptr;
   Metrics* metrics = nullptr;
 };
@@ -34,8 +35,7 @@ struct ThreadContext {
   ~ThreadContext() { pool.shut_down(); }
 
   Runtime& runtime;
-  upstream::Pool pool;     // declared before ioc: outlives the coroutines ioc destroys
-  net::io_context ioc{1};  // one thread runs it: Asio may skip locking
+  upstream::Pool pool;  // declared before ioc: outlives the coroutines ioc destroys
   // Every client connection of this thread, and whether it waits for its next request: the
   // idle ones are closed at once when draining starts. One entry per connection, not per request.
   struct ClientEntry {
@@ -43,7 +43,9 @@ struct ThreadContext {
     bool idle;
     Exchange* exchange;  // the request being answered, if any: drain may cut it
   };
+  // Declared before ioc: a session erases its own entry (RAII), also when ioc destroys it.
   std::list<ClientEntry> clients;
+  net::io_context ioc{1};  // one thread runs it: Asio may skip locking
   unsigned index = 0;
 };
 

@@ -32,7 +32,8 @@ ServingConfig::ServingConfig(config::Snapshot c, Metrics* m)
       cors(cfg->cors.allow_origins),
       rules(compile_rules(cfg->routing)),
       draft(cfg->find_model(cfg->routing.draft)),
-      escalate(cfg->find_model(cfg->routing.escalate)) {
+      escalate(cfg->find_model(cfg->routing.escalate)),
+      secrets(http::secrets_of(*cfg)) {
   if (!draft || !escalate) throw std::invalid_argument("routing names an unknown model");
   if (m) metrics = std::make_unique<MetricsTable>(*m, *cfg);
 }

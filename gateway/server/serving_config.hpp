@@ -9,6 +9,7 @@
 
 #include "gateway/config/config.hpp"
 #include "gateway/http/cors.hpp"
+#include "gateway/http/redact.hpp"
 #include "policies/rules.hpp"
 
 namespace gw {
@@ -28,6 +29,7 @@ struct ServingConfig {
   const config::Model* draft;             // routing.draft
   const config::Model* escalate;          // routing.escalate
   std::unique_ptr<MetricsTable> metrics;  // this config's metric children; null = not recorded
+  http::SecretRedactor secrets;  // upstream and client keys: never relayed in errors or logged
 };
 
 using ServingSnapshot = std::shared_ptr<const ServingConfig>;

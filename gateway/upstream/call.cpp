@@ -22,6 +22,10 @@ std::string_view to_string(CallError e) {
       return "too_large";
     case CallError::cancelled:
       return "cancelled";
+    case CallError::deadline:
+      return "request_timeout";
+    case CallError::bad_status:
+      return "bad_status";
   }
   return "protocol";
 }
@@ -43,19 +47,37 @@ CallError classify(const error_code& ec) {
   return CallError::protocol;
 }
 
+// A final status a chat completion can come with. 1xx are interim (skipped before this);
+// 204 and 304 forbid a body, so the body they carry would be read as the next response.
+bool completion_status(unsigned status) {
+  return status >= 200 && status <= 599 && status != 204 && status != 205 && status != 304;
+}
+
 }  // namespace
+
+void Call::arm_timeout() {
+  auto until = Clock::now() + std::chrono::milliseconds(model_.timeout_ms);
+  conn_->tcp().expires_at(std::min(until, deadline_));
+}
+
+CallError Call::failure(const error_code& ec) const {
+  CallError e = classify(ec);
+  if (e == CallError::timeout && Clock::now() >= deadline_) return CallError::deadline;
+  return e;
+}
 
 bool Call::event_stream() const {
   auto ct = parser_->get()[bhttp::field::content_type];
   return ct.substr(0, 17) == "text/event-stream";
 }
 
-net::awaitable<CallError> Call::start(std::string body, bool stream, std::string_view request_id) {
+net::awaitable<CallError> Call::start(std::string body, bool stream, std::string_view request_id,
+                                      std::string_view path) {
   // The request head is written by hand: a fixed shape, sent with the body in one gather write.
   const auto& u = model_.url;
   std::string head;
   head.reserve(256);
-  head.append("POST ").append(u.base_path).append("/chat/completions HTTP/1.1\r\nHost: ");
+  head.append("POST ").append(u.base_path).append(path).append(" HTTP/1.1\r\nHost: ");
   bool v6 = u.host.find(':') != std::string::npos;
   head.append(v6 ? "[" : "").append(u.host).append(v6 ? "]" : "");
   if (u.port != (u.tls ? 443 : 80)) head.append(":").append(std::to_string(u.port));
@@ -77,41 +99,63 @@ net::awaitable<CallError> Call::attempt(const std::string& head, const std::stri
                                         bool allow_reuse, bool& retryable) {
   retryable = false;
   leg_.error = {};
-  auto [cerr, conn] = co_await pool_.acquire(model_, allow_reuse, connect_detail_);
+  auto [cerr, conn] = co_await pool_.acquire(model_, allow_reuse, connect_detail_, deadline_);
   if (cerr != ConnectError::none) {
     connect_error_ = cerr;
     leg_.error = to_string(cerr);
+    if (cerr == ConnectError::timeout && Clock::now() >= deadline_) {
+      leg_.error = to_string(CallError::deadline);
+      co_return CallError::deadline;
+    }
     co_return cerr == ConnectError::timeout ? CallError::timeout : CallError::connect;
   }
   conn_ = std::move(conn);
-  const auto timeout = std::chrono::milliseconds(model_.timeout_ms);
 
-  conn_->tcp().expires_after(timeout);
+  arm_timeout();
   std::array<net::const_buffer, 2> request{net::buffer(head), net::buffer(body)};
   auto [wec, wn] =
       co_await conn_->visit([&](auto& s) { return net::async_write(s, request, kAsTuple); });
   if (wec) {
-    retryable = conn_->reused && classify(wec) == CallError::closed;
+    CallError e = failure(wec);
+    retryable = conn_->reused && e == CallError::closed;
     conn_.reset();
-    leg_.error = to_string(classify(wec));
-    co_return classify(wec);
+    leg_.error = to_string(e);
+    co_return e;
   }
   leg_.sent = Clock::now();
 
-  parser_.emplace();
-  parser_->header_limit(kMaxUpstreamHeaderBytes);
-  parser_->body_limit(boost::none);  // streams are unbounded; read_all bounds plain bodies
-  conn_->tcp().expires_after(timeout);
-  auto [hec, hn] = co_await conn_->visit(
-      [&](auto& s) { return bhttp::async_read_header(s, conn_->buffer, *parser_, kAsTuple); });
-  if (hec) {
-    retryable = conn_->reused && hn == 0 && classify(hec) == CallError::closed;
-    conn_.reset();
-    leg_.error = to_string(classify(hec));
-    co_return classify(hec);
+  // Interim responses (100 Continue, 103 Early Hints) come before the final one and are
+  // skipped (RFC 9110 15.2): relaying one would leave the real answer for the next client.
+  for (int interim = 0;; ++interim) {
+    parser_.emplace();
+    parser_->header_limit(kMaxUpstreamHeaderBytes);
+    parser_->body_limit(boost::none);  // streams are unbounded; read_all bounds plain bodies
+    arm_timeout();
+    auto [hec, hn] = co_await conn_->visit(
+        [&](auto& s) { return bhttp::async_read_header(s, conn_->buffer, *parser_, kAsTuple); });
+    if (hec) {
+      CallError e = failure(hec);
+      retryable = interim == 0 && conn_->reused && hn == 0 && e == CallError::closed;
+      conn_.reset();
+      leg_.error = to_string(e);
+      co_return e;
+    }
+    const unsigned status = parser_->get().result_int();
+    // 101 Switching Protocols was never asked for: not an interim answer, a wrong one.
+    if (status < 100 || status > 199 || status == 101) break;
+    if (interim + 1 > kMaxInterimResponses) {
+      conn_.reset();
+      leg_.error = "too_many_interim_responses";
+      co_return CallError::protocol;
+    }
   }
   leg_.headers = Clock::now();
   leg_.status = parser_->get().result_int();
+  if (!completion_status(leg_.status)) {
+    conn_.reset();  // whatever follows the head cannot be framed: never pooled
+    leg_.error = to_string(CallError::bad_status);
+    co_return CallError::bad_status;
+  }
   co_return CallError::none;
 }
 
@@ -121,14 +165,15 @@ net::awaitable<std::pair<CallError, std::string_view>> Call::read_some() {
     if (!conn_ || parser_->is_done()) co_return std::pair{CallError::none, std::string_view{}};
     body.data = buf_.data();
     body.size = buf_.size();
-    conn_->tcp().expires_after(std::chrono::milliseconds(model_.timeout_ms));
+    arm_timeout();
     auto [ec, n] = co_await conn_->visit(
         [&](auto& s) { return bhttp::async_read_some(s, conn_->buffer, *parser_, kAsTuple); });
     if (ec == bhttp::error::need_buffer) ec = {};
     if (ec) {
+      CallError e = failure(ec);
       conn_.reset();
-      leg_.error = to_string(classify(ec));
-      co_return std::pair{classify(ec), std::string_view{}};
+      leg_.error = to_string(e);
+      co_return std::pair{e, std::string_view{}};
     }
     std::size_t got = buf_.size() - body.size;
     if (got > 0) co_return std::pair{CallError::none, std::string_view(buf_.data(), got)};
@@ -137,6 +182,10 @@ net::awaitable<std::pair<CallError, std::string_view>> Call::read_some() {
 }
 
 net::awaitable<CallError> Call::read_all(std::string& out, std::size_t limit) {
+  // Sized once when the length is known: growing by doubling would peak at twice the body.
+  if (auto length = parser_->content_length(); length && *length <= limit) {
+    out.reserve(out.size() + *length);
+  }
   for (;;) {
     auto [err, piece] = co_await read_some();
     if (err != CallError::none) co_return err;
@@ -152,7 +201,10 @@ net::awaitable<CallError> Call::read_all(std::string& out, std::size_t limit) {
 
 void Call::finish() {
   if (!conn_) return;
-  if (parser_ && parser_->is_done() && parser_->keep_alive()) {
+  // Pooled only when the response ended exactly: a byte already read beyond it (a body longer
+  // than its Content-Length, a second response nobody asked for) would be served to the next
+  // request on this connection.
+  if (parser_ && parser_->is_done() && parser_->keep_alive() && conn_->buffer.size() == 0) {
     pool_.release(model_, std::move(conn_));
   } else {
     error_code ignored;

@@ -20,7 +20,8 @@ struct Connection {
   std::variant<PlainStream, TlsStream> stream;
   beast::flat_buffer buffer;
   Clock::time_point idle_since{};
-  bool reused = false;  // came from the pool: the peer may have closed it meanwhile
+  Clock::time_point idle_until{};  // pooled: closed by the pool's reaper at this time
+  bool reused = false;             // came from the pool: the peer may have closed it meanwhile
 
   beast::tcp_stream& tcp() {
     if (auto* p = std::get_if<PlainStream>(&stream)) return *p;

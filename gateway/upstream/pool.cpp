@@ -62,7 +62,8 @@ net::awaitable<std::pair<error_code, tcp::resolver::results_type>> resolve_withi
 }  // namespace
 
 net::awaitable<std::pair<ConnectError, std::unique_ptr<Connection>>> Pool::acquire(
-    const config::Model& model, bool allow_reuse, std::string& detail) {
+    const config::Model& model, bool allow_reuse, std::string& detail,
+    Clock::time_point not_after) {
   const auto& u = model.url;
   if (allow_reuse) {
     auto it = idle_.find(key_of(u));
@@ -71,11 +72,9 @@ net::awaitable<std::pair<ConnectError, std::unique_ptr<Connection>>> Pool::acqui
       while (!it->second.empty()) {
         auto conn = std::move(it->second.back());
         it->second.pop_back();
-        auto idle_for = now - conn->idle_since;
-        // Recently used connections skip the liveness probe (a syscall per request): if the
-        // peer closed one meanwhile, the call retries once on a fresh connection anyway.
-        if (idle_for < std::chrono::milliseconds(kMaxIdleAgeMs) &&
-            (idle_for < std::chrono::milliseconds(kProbeAfterIdleMs) || still_open(*conn))) {
+        // Always probed (one non-blocking peek): bytes an upstream sent after its response
+        // ended must never be read as the answer to the next request.
+        if (now < conn->idle_until && conn->buffer.size() == 0 && still_open(*conn)) {
           conn->reused = true;
           co_return std::pair{ConnectError::none, std::move(conn)};
         }
@@ -83,7 +82,8 @@ net::awaitable<std::pair<ConnectError, std::unique_ptr<Connection>>> Pool::acqui
     }
   }
 
-  auto deadline = Clock::now() + std::chrono::milliseconds(model.connect_timeout_ms);
+  auto deadline =
+      std::min(Clock::now() + std::chrono::milliseconds(model.connect_timeout_ms), not_after);
   auto [rec, endpoints] = co_await resolve_within(u, deadline);
   if (rec) {
     detail = rec.message();
@@ -126,12 +126,46 @@ net::awaitable<std::pair<ConnectError, std::unique_ptr<Connection>>> Pool::acqui
 }
 
 void Pool::release(const config::Model& model, std::unique_ptr<Connection> conn) {
-  if (closed_) return;
+  if (closed_ || conn->buffer.size() != 0) return;  // closes it: not at a response boundary
   auto& idle = idle_[key_of(model.url)];
   if (idle.size() >= kMaxIdlePerUpstream) return;  // closes it
   conn->tcp().expires_never();
   conn->idle_since = Clock::now();
+  conn->idle_until = conn->idle_since + std::chrono::milliseconds(model.idle_timeout_ms);
+  arm_reaper(conn->tcp().get_executor(), conn->idle_until);
   idle.push_back(std::move(conn));
+}
+
+void Pool::arm_reaper(const net::any_io_executor& ex, Clock::time_point at) {
+  if (closed_) return;
+  if (!reaper_) reaper_.emplace(ex);
+  if (at >= reaper_at_) return;  // already due earlier; it re-arms itself for the rest
+  reaper_at_ = at;
+  reaper_->expires_at(at);
+  reaper_->async_wait([this](error_code ec) {
+    if (ec) return;  // re-armed (cancelled) or shut down
+    reap();
+  });
+}
+
+void Pool::reap() {
+  reaper_at_ = Clock::time_point::max();
+  auto now = Clock::now();
+  Clock::time_point next = Clock::time_point::max();
+  for (auto it = idle_.begin(); it != idle_.end();) {
+    auto& conns = it->second;
+    std::erase_if(conns,
+                  [&](const std::unique_ptr<Connection>& c) { return c->idle_until <= now; });
+    for (const auto& c : conns) next = std::min(next, c->idle_until);
+    it = conns.empty() ? idle_.erase(it) : std::next(it);
+  }
+  if (next != Clock::time_point::max() && reaper_) arm_reaper(reaper_->get_executor(), next);
+}
+
+std::size_t Pool::idle_count() const {
+  std::size_t n = 0;
+  for (const auto& [key, conns] : idle_) n += conns.size();
+  return n;
 }
 
 void Pool::close_idle() {

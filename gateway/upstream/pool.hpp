@@ -1,8 +1,10 @@
 #pragma once
 // UpstreamPool: keep-alive connections per upstream (scheme, host, port), one pool per I/O
-// thread, so no locks. Bounded in idle connections per upstream and in idle age.
+// thread, so no locks. Bounded in idle connections per upstream and in idle age: a timer closes
+// a connection idle for its model's idle_timeout_ms (not only when the next request looks).
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -18,32 +20,41 @@ std::string_view to_string(ConnectError e);
 class Pool {
  public:
   static constexpr std::size_t kMaxIdlePerUpstream = 256;
-  static constexpr std::uint32_t kMaxIdleAgeMs = 4000;  // under uvicorn's 5 s keep-alive (vLLM)
-  static constexpr std::uint32_t kProbeAfterIdleMs = 1000;
 
   explicit Pool(net::ssl::context& tls) : tls_(tls) {}
 
   // An idle live connection, or a new one (resolve, connect, TLS handshake) within the
   // model's connect timeout.
-  // On failure, `detail` says why in words (e.g. the certificate check that failed).
+  // On failure, `detail` says why in words (e.g. the certificate check that failed). A connect
+  // ends by `not_after` at the latest (as ConnectError::timeout).
   net::awaitable<std::pair<ConnectError, std::unique_ptr<Connection>>> acquire(
-      const config::Model& model, bool allow_reuse, std::string& detail);
+      const config::Model& model, bool allow_reuse, std::string& detail,
+      Clock::time_point not_after = Clock::time_point::max());
 
-  // Gives back a connection whose last response was read completely and may be kept alive.
+  // Gives back a connection whose last response was read exactly to its end (nothing buffered
+  // beyond it) and may be kept alive; anything else is closed.
   void release(const config::Model& model, std::unique_ptr<Connection> conn);
 
   void close_idle();
   // Closes idle connections and pools nothing from now on: the thread is shutting down.
   void shut_down() {
     closed_ = true;
+    reaper_.reset();
     close_idle();
   }
 
+  std::size_t idle_count() const;
+
  private:
   static std::string key_of(const config::UpstreamUrl& u);
+  // Closes connections past their idle_until; re-arms the timer for the next one.
+  void reap();
+  void arm_reaper(const net::any_io_executor& ex, Clock::time_point at);
 
   net::ssl::context& tls_;
   bool closed_ = false;
+  std::optional<net::steady_timer> reaper_;  // created on the first release, on its thread
+  Clock::time_point reaper_at_ = Clock::time_point::max();
   std::unordered_map<std::string, std::vector<std::unique_ptr<Connection>>> idle_;
 };
 

@@ -367,6 +367,29 @@ class DrainTest(unittest.TestCase):
         finally:
             gw.close()
 
+    def test_answer_pending_at_drain_timeout_is_503(self):
+        gw = Gateway(config_yaml(SIM.port, server={"drain_timeout_ms": 300}))
+        try:
+            s = raw_connect(gw.port)
+            body = json.dumps(chat("phi-4-mini", "[sim:ttft=8000][sim:tokens=5]")).encode()
+            s.sendall(head_of(b"POST", CHAT.encode(), [b"Host: x", b"Content-Type: application/json",
+                                                        b"x-request-id: pending-at-drain",
+                                                        b"Content-Length: %d" % len(body)]) + body)
+            time.sleep(0.2)
+            gw.signal(signal.SIGTERM)
+            data, closed, _ = read_until_close(s, timeout=5)
+            s.close()
+            responses = parse_responses(data)
+            self.assertEqual([r[0] for r in responses], [503], data[:400])
+            self.assertEqual(json.loads(responses[0][2])["error"]["code"], "drain_timeout")
+            self.assertEqual(responses[0][1].get("connection", "").lower(), "close")
+            self.assertEqual(gw.wait(timeout=6), 0)
+            ev = gw.wait_event("request", timeout=1, predicate=lambda e: e.get("id") == "pending-at-drain")
+            self.assertIsNotNone(ev, gw.output()[-3000:])
+            self.assertEqual((ev.get("status"), ev.get("error")), (503, "drain_timeout"), ev)
+        finally:
+            gw.close()
+
     def test_stream_cut_by_drain_gets_error_event_and_log_line(self):
         gw = Gateway(config_yaml(SIM.port, server={"drain_timeout_ms": 500}))
         try:

@@ -151,5 +151,23 @@ TEST(WrapUpstreamError, EmptyBody) {
   EXPECT_EQ(e.code, "upstream_error");
 }
 
+// Issue 9: a message nested 60,000 deep was re-serialised recursively (SIGSEGV).
+TEST(WrapUpstreamError, DeeplyNestedMessageIsNotReserialised) {
+  const int kDepth = 60000;
+  std::string body = R"({"error":{"message":)" + std::string(kDepth, '[') +
+                     std::string(kDepth, ']') + R"(,"type":"deep"}})";
+  auto e = wrap_upstream_error(500, body, "m");
+  EXPECT_EQ(e.status, 500u);
+  EXPECT_EQ(e.code, "upstream_error");  // not read as JSON: wrapped, clipped
+  EXPECT_LT(e.body().size(), 1024u);
+  EXPECT_NO_THROW(error_of(e));
+}
+
+TEST(WrapUpstreamError, NestedMessageWithinTheLimitIsIgnoredNotSerialised) {
+  auto e = wrap_upstream_error(500, R"({"error":{"message":[[1,{"a":2}]],"type":"odd"}})", "m");
+  EXPECT_EQ(e.message, "upstream error");
+  EXPECT_EQ(e.type, "odd");
+}
+
 }  // namespace
 }  // namespace gw::http

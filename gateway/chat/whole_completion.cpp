@@ -1,0 +1,407 @@
+#include "gateway/chat/whole_completion.hpp"
+
+#include <vector>
+
+namespace gw::chat {
+
+namespace {
+
+using json = nlohmann::json;
+
+// ---- reading -----------------------------------------------------------------------------
+
+// What a container is to the reader, from its place in the body.
+enum class Role {
+  root,
+  usage,       // root.usage
+  choices,     // root.choices
+  choice0,     // choices[0]
+  message,     // choices[0].message
+  logprobs,    // choices[0].logprobs
+  lp_content,  // choices[0].logprobs.content
+  lp_entry,    // choices[0].logprobs.content[i], i > 0: only its "logprob" is read
+  kept,        // kept as a small JSON value (tool calls, the first token's entry)
+  ignored,
+};
+
+struct ReadFrame {
+  Role role = Role::ignored;
+  bool array = false;
+  std::size_t index = 0;  // arrays: the index of the next element
+  std::string key;        // objects: the key of the value being read
+  json* kept = nullptr;   // Role::kept: the value being built
+  bool lp_entry = false;  // a logprobs.content entry (its "logprob" is collected)
+};
+
+// Reads choices[0] into a reduced completion, {"choices":[{message, finish_reason, logprobs:
+// {content:[first entry]}}]}, and every token's logprob into a vector: read_completion() then
+// reads the reduced body as it reads a whole one, without the rest ever being a tree.
+class CompletionFactsReader : public nlohmann::json_sax<json> {
+ public:
+  explicit CompletionFactsReader(int max_depth) : max_depth_(max_depth) {}
+
+  bool seen_choice0 = false;
+  bool seen_message = false;
+  json message = json::object();
+  json finish_reason;  // null unless a string
+  json first_entry;    // choices[0].logprobs.content[0]; null when absent
+  std::vector<double> logprobs;
+  Usage usage;
+
+  bool null() override { return scalar(json(nullptr)); }
+  bool boolean(bool v) override { return scalar(json(v)); }
+  bool number_integer(number_integer_t v) override { return scalar(json(v)); }
+  bool number_unsigned(number_unsigned_t v) override { return scalar(json(v)); }
+  bool number_float(number_float_t v, const string_t&) override { return scalar(json(v)); }
+  bool string(string_t& v) override { return scalar(json(std::move(v))); }
+  bool binary(binary_t&) override { return scalar(json(nullptr)); }
+
+  bool key(string_t& k) override {
+    frames_.back().key = std::move(k);
+    return true;
+  }
+  bool start_object(std::size_t) override { return open(false); }
+  bool start_array(std::size_t) override { return open(true); }
+  bool end_object() override { return close(); }
+  bool end_array() override { return close(); }
+  bool parse_error(std::size_t, const std::string&, const nlohmann::detail::exception&) override {
+    return false;
+  }
+
+ private:
+  // The value now starting, seen from its parent: the parent's role, its key or index.
+  bool is(Role parent, std::string_view key) const {
+    const ReadFrame& p = frames_.back();
+    return p.role == parent && !p.array && p.key == key;
+  }
+
+  // A new JSON value under the kept value of the current frame (its key or the next element).
+  json* keep(json value) {
+    if (++kept_values_ > kMaxKeptJsonValues) return nullptr;
+    ReadFrame& p = frames_.back();
+    if (p.array) {
+      p.kept->push_back(std::move(value));
+      return &p.kept->back();
+    }
+    json& slot = (*p.kept)[p.key];
+    slot = std::move(value);
+    return &slot;
+  }
+
+  bool scalar(json v) {
+    if (frames_.empty()) return true;  // a bare scalar body: nothing to read
+    ReadFrame& p = frames_.back();
+    bool ok = true;
+    if (p.role == Role::kept) {
+      if (p.lp_entry && !p.array && p.key == "logprob" && v.is_number()) {
+        logprobs.push_back(v.get<double>());
+      }
+      ok = keep(std::move(v)) != nullptr;
+    } else if (p.role == Role::usage && !p.array) {
+      if (p.key == "prompt_tokens" && v.is_number_unsigned()) {
+        usage.prompt_tokens = v.get<std::uint64_t>();
+      } else if (p.key == "completion_tokens" && v.is_number_unsigned()) {
+        usage.completion_tokens = v.get<std::uint64_t>();
+      }
+    } else if (is(Role::choice0, "finish_reason")) {
+      finish_reason = std::move(v);
+    } else if (p.role == Role::message && !p.array && (p.key == "content" || p.key == "refusal")) {
+      message[p.key] = std::move(v);
+    } else if (p.role == Role::lp_entry && !p.array && p.key == "logprob" && v.is_number()) {
+      logprobs.push_back(v.get<double>());
+    }
+    if (p.array) ++p.index;
+    return ok;
+  }
+
+  bool open(bool array) {
+    if (static_cast<int>(frames_.size()) >= max_depth_) return false;  // aborts the parse
+    ReadFrame next;
+    next.array = array;
+    if (frames_.empty()) {
+      next.role = Role::root;
+    } else {
+      ReadFrame& p = frames_.back();
+      if (p.role == Role::kept) {
+        next.role = Role::kept;
+        next.kept = keep(array ? json::array() : json::object());
+        if (!next.kept) return false;
+      } else if (is(Role::root, "usage") && !array) {
+        next.role = Role::usage;
+        usage = Usage{};
+        usage.present = true;
+      } else if (is(Role::root, "choices") && array) {
+        next.role = Role::choices;
+      } else if (p.role == Role::choices && p.index == 0 && !array) {
+        next.role = Role::choice0;
+        seen_choice0 = true;
+      } else if (is(Role::choice0, "message") && !array) {
+        next.role = Role::message;
+        seen_message = true;
+      } else if (is(Role::choice0, "logprobs") && !array) {
+        next.role = Role::logprobs;
+      } else if (is(Role::logprobs, "content") && array) {
+        next.role = Role::lp_content;
+      } else if (p.role == Role::lp_content && !array && p.index == 0) {
+        // The first token's entry whole: its alternatives (top_logprobs) tell the margin.
+        next.role = Role::kept;
+        next.lp_entry = true;
+        first_entry = json::object();
+        next.kept = &first_entry;
+      } else if (p.role == Role::lp_content && !array) {
+        next.role = Role::lp_entry;
+      } else if (p.role == Role::message && !p.array &&
+                 (p.key == "tool_calls" || p.key == "function_call")) {
+        next.role = Role::kept;
+        json& slot = message[p.key];
+        slot = array ? json::array() : json::object();
+        next.kept = &slot;
+      }
+    }
+    frames_.push_back(std::move(next));
+    return true;
+  }
+
+  bool close() {
+    frames_.pop_back();
+    if (!frames_.empty() && frames_.back().array) ++frames_.back().index;
+    return true;
+  }
+
+  int max_depth_;
+  std::vector<ReadFrame> frames_;
+  std::size_t kept_values_ = 0;
+};
+
+// ---- rewriting ---------------------------------------------------------------------------
+
+enum class EmitRole { root, choices, choice, usage, other };
+
+struct EmitFrame {
+  EmitRole role = EmitRole::other;
+  bool array = false;
+  bool first = true;
+};
+
+// Re-emits the body's SAX events as compact JSON, with the edits applied on the way.
+class CompletionRewriter : public nlohmann::json_sax<json> {
+ public:
+  CompletionRewriter(const CompletionEdits& edits, int max_depth, std::size_t size_hint)
+      : edits_(edits), max_depth_(max_depth) {
+    out.reserve(size_hint + 64);
+  }
+
+  std::string out;
+
+  bool null() override {
+    return scalar([&] { out += "null"; });
+  }
+  bool boolean(bool v) override {
+    return scalar([&] { out += v ? "true" : "false"; });
+  }
+  bool number_integer(number_integer_t v) override {
+    return scalar([&] { out += std::to_string(v); });
+  }
+  bool number_unsigned(number_unsigned_t v) override {
+    return scalar([&] { out += std::to_string(v); });
+  }
+  bool number_float(number_float_t, const string_t& s) override {
+    return scalar([&] { out += s; });  // the upstream's own digits
+  }
+  bool string(string_t& v) override {
+    return scalar([&] { http::append_json_string(out, v); });
+  }
+  bool binary(binary_t&) override {
+    return scalar([&] { out += "null"; });
+  }
+
+  bool key(string_t& k) override {
+    if (skip_depth_ > 0) return true;
+    EmitFrame& f = frames_.back();
+    if (!f.first) out += ',';
+    f.first = false;
+    http::append_json_string(out, k);
+    out += ':';
+    key_ = std::move(k);
+    if (f.role == EmitRole::root && key_ == "model" && !edits_.model.empty()) {
+      http::append_json_string(out, edits_.model);
+      skip_next_ = true;
+    } else if (f.role == EmitRole::choice && key_ == "logprobs" && edits_.strip_logprobs) {
+      out += "null";
+      skip_next_ = true;
+    } else if (f.role == EmitRole::root && key_ == "usage" && edits_.usage) {
+      usage_seen_ = true;
+      usage_next_ = true;
+    } else if (f.role == EmitRole::usage && edits_.usage && usage_key(key_)) {
+      out += std::to_string(usage_count(key_));
+      skip_next_ = true;
+    }
+    return true;
+  }
+
+  bool start_object(std::size_t) override { return open(false); }
+  bool start_array(std::size_t) override { return open(true); }
+  bool end_object() override { return close('}'); }
+  bool end_array() override { return close(']'); }
+  bool parse_error(std::size_t, const std::string&, const nlohmann::detail::exception&) override {
+    return false;
+  }
+
+ private:
+  static bool usage_key(std::string_view k) {
+    return k == "prompt_tokens" || k == "completion_tokens" || k == "total_tokens";
+  }
+  std::uint64_t usage_count(std::string_view k) {
+    const Usage& u = *edits_.usage;
+    if (k == "prompt_tokens") {
+      seen_prompt_ = true;
+      return u.prompt_tokens;
+    }
+    if (k == "completion_tokens") {
+      seen_completion_ = true;
+      return u.completion_tokens;
+    }
+    seen_total_ = true;
+    return u.prompt_tokens + u.completion_tokens;
+  }
+  void append_missing_usage(bool first) {
+    const Usage& u = *edits_.usage;
+    auto member = [&](const char* name, std::uint64_t v, bool seen) {
+      if (seen) return;
+      if (!first) out += ',';
+      first = false;
+      out.append("\"").append(name).append("\":").append(std::to_string(v));
+    };
+    member("prompt_tokens", u.prompt_tokens, seen_prompt_);
+    member("completion_tokens", u.completion_tokens, seen_completion_);
+    member("total_tokens", u.prompt_tokens + u.completion_tokens, seen_total_);
+  }
+  void emit_usage_object() {
+    seen_prompt_ = seen_completion_ = seen_total_ = false;
+    out += '{';
+    append_missing_usage(true);
+    out += '}';
+  }
+
+  // A value starts: the comma before an array element; false when it is skipped.
+  bool begin_value() {
+    if (skip_depth_ > 0) return false;
+    if (skip_next_) {
+      skip_next_ = false;
+      return false;
+    }
+    if (!frames_.empty() && frames_.back().array) {
+      if (!frames_.back().first) out += ',';
+      frames_.back().first = false;
+    }
+    return true;
+  }
+
+  template <class Emit>
+  bool scalar(Emit emit) {
+    if (usage_next_ && skip_depth_ == 0) {  // "usage" that is not an object: replaced
+      usage_next_ = false;
+      emit_usage_object();
+      return true;
+    }
+    if (begin_value()) emit();
+    return true;
+  }
+
+  bool open(bool array) {
+    if (skip_depth_ > 0) {
+      ++skip_depth_;
+      return true;
+    }
+    if (usage_next_) {
+      usage_next_ = false;
+      if (array) {  // "usage" that is not an object: replaced, its contents skipped
+        emit_usage_object();
+        skip_depth_ = 1;
+        return true;
+      }
+    }
+    bool skip = skip_next_;
+    if (!begin_value()) {
+      if (skip) skip_depth_ = 1;
+      return true;
+    }
+    if (static_cast<int>(frames_.size()) >= max_depth_) return false;
+    EmitRole role = EmitRole::other;
+    if (frames_.empty()) {
+      role = EmitRole::root;
+    } else {
+      const EmitFrame& p = frames_.back();
+      if (p.role == EmitRole::root && !array && key_ == "usage") {
+        role = EmitRole::usage;
+        seen_prompt_ = seen_completion_ = seen_total_ = false;
+      } else if (p.role == EmitRole::root && array && key_ == "choices") {
+        role = EmitRole::choices;
+      } else if (p.role == EmitRole::choices && !array) {
+        role = EmitRole::choice;
+      }
+    }
+    EmitFrame frame;
+    frame.role = role;
+    frame.array = array;
+    frames_.push_back(frame);
+    out += array ? '[' : '{';
+    return true;
+  }
+
+  bool close(char bracket) {
+    if (skip_depth_ > 0) {
+      --skip_depth_;
+      return true;
+    }
+    const EmitFrame f = frames_.back();
+    frames_.pop_back();
+    if (f.role == EmitRole::usage && edits_.usage) append_missing_usage(f.first);
+    if (f.role == EmitRole::root && !f.array && edits_.usage && !usage_seen_) {
+      if (!f.first) out += ',';
+      out += "\"usage\":";
+      emit_usage_object();
+    }
+    out += bracket;
+    return true;
+  }
+
+  const CompletionEdits& edits_;
+  int max_depth_;
+  std::vector<EmitFrame> frames_;
+  std::string key_;
+  int skip_depth_ = 0;       // inside a skipped container
+  bool skip_next_ = false;   // the next value is skipped (its replacement is out already)
+  bool usage_next_ = false;  // the next value is the top-level usage (edited)
+  bool usage_seen_ = false;
+  bool seen_prompt_ = false, seen_completion_ = false, seen_total_ = false;
+};
+
+}  // namespace
+
+std::optional<CompletionFacts> read_completion_facts(std::string_view body, int max_depth) {
+  CompletionFactsReader reader(max_depth);
+  if (!json::sax_parse(body, &reader, json::input_format_t::json, true, false)) return std::nullopt;
+  if (!reader.seen_choice0 || !reader.seen_message) return std::nullopt;
+  json choice = {{"message", std::move(reader.message)},
+                 {"finish_reason", std::move(reader.finish_reason)}};
+  if (!reader.first_entry.is_null()) {
+    choice["logprobs"] = {{"content", json::array({std::move(reader.first_entry)})}};
+  }
+  json reduced = {{"choices", json::array({std::move(choice)})}};
+  auto draft = read_completion(reduced);
+  if (!draft) return std::nullopt;
+  CompletionFacts facts{std::move(*draft), reader.usage};
+  facts.draft.logprobs = std::move(reader.logprobs);
+  facts.draft.tokens = facts.draft.logprobs.size();
+  return facts;
+}
+
+std::optional<std::string> rewrite_completion(std::string_view body, const CompletionEdits& edits,
+                                              int max_depth) {
+  CompletionRewriter writer(edits, max_depth, body.size());
+  if (!json::sax_parse(body, &writer, json::input_format_t::json, true, false)) return std::nullopt;
+  return std::move(writer.out);
+}
+
+}  // namespace gw::chat
