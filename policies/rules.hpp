@@ -30,6 +30,17 @@ struct AfterDraftSpec {
   bool finish_reason_length = false;
   std::vector<std::string> refusal;          // RE2 patterns, searched in the draft text
   std::optional<double> mean_logprob_under;  // nullopt = off
+  std::optional<double> min_logprob_under;   // lowest token logprob; nullopt = off
+  std::optional<double> p10_logprob_under;   // 10th percentile (nearest rank); nullopt = off
+  std::optional<double> first_margin_under;  // first token's top-1 minus top-2; nullopt = off
+  bool invalid_tool_call = false;            // a tool call the request's `tools` do not allow
+  bool invalid_json = false;                 // structured output that breaks its `response_format`
+
+  // The rules that need the draft's token logprobs / the first token's top-2 alternatives.
+  bool needs_logprobs() const {
+    return mean_logprob_under || min_logprob_under || p10_logprob_under || first_margin_under;
+  }
+  bool needs_top_logprobs() const { return first_margin_under.has_value(); }
 };
 
 struct RuleSpec {

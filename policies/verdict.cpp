@@ -6,7 +6,7 @@
 namespace gw::policies {
 namespace {
 
-constexpr std::array<std::pair<Reason, std::string_view>, 9> kNames{{
+constexpr std::array<std::pair<Reason, std::string_view>, 14> kNames{{
     {Reason::none, "none"},
     {Reason::prompt_chars_over, "prompt_chars_over"},
     {Reason::match, "match"},
@@ -15,6 +15,11 @@ constexpr std::array<std::pair<Reason, std::string_view>, 9> kNames{{
     {Reason::finish_reason_length, "finish_reason_length"},
     {Reason::refusal, "refusal"},
     {Reason::mean_logprob_under, "mean_logprob_under"},
+    {Reason::min_logprob_under, "min_logprob_under"},
+    {Reason::p10_logprob_under, "p10_logprob_under"},
+    {Reason::first_margin_under, "first_margin_under"},
+    {Reason::invalid_tool_call, "invalid_tool_call"},
+    {Reason::invalid_json, "invalid_json"},
     {Reason::upstream_error, "upstream_error"},
 }};
 

@@ -16,6 +16,11 @@ enum class Reason {
   finish_reason_length,
   refusal,
   mean_logprob_under,
+  min_logprob_under,
+  p10_logprob_under,
+  first_margin_under,
+  invalid_tool_call,
+  invalid_json,
   upstream_error,
 };
 

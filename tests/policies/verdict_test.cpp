@@ -20,6 +20,11 @@ const std::vector<std::pair<Reason, std::string_view>> kNames = {
     {Reason::finish_reason_length, "finish_reason_length"},
     {Reason::refusal, "refusal"},
     {Reason::mean_logprob_under, "mean_logprob_under"},
+    {Reason::min_logprob_under, "min_logprob_under"},
+    {Reason::p10_logprob_under, "p10_logprob_under"},
+    {Reason::first_margin_under, "first_margin_under"},
+    {Reason::invalid_tool_call, "invalid_tool_call"},
+    {Reason::invalid_json, "invalid_json"},
     {Reason::upstream_error, "upstream_error"},
 };
 
