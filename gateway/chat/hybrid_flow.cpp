@@ -2,8 +2,10 @@
 
 #include "gateway/chat/completion.hpp"
 #include "gateway/chat/forward.hpp"
+#include "gateway/chat/judged_draft.hpp"
 #include "gateway/chat/stream_relay.hpp"
 #include "gateway/chat/upstream_body.hpp"
+#include "gateway/chat/whole_completion.hpp"
 #include "gateway/http/json_text.hpp"
 #include "policies/before_draft.hpp"
 #include "policies/judge.hpp"
@@ -25,13 +27,24 @@ struct Flow {
   const ServingConfig& sc;
   const config::Routing& routing;
   bool want_logprobs;  // the judge needs the draft's logprobs
+  // first_margin_under needs the first token's top-2 alternatives: asked for, then cut back to
+  // what the client asked for.
+  std::uint32_t want_top_logprobs = sc.rules.after_draft().needs_top_logprobs() ? 2 : 0;
+  Clock::time_point deadline;  // server.request_timeout_ms: every upstream call ends by then
+  // The tools and response_format the request sets: a draft is judged as what it is.
+  policies::RequestedOutput requested;
 
   Flow(Exchange& e, ChatRequest& r)
       : ex(e),
         request(r),
         sc(*e.serving),
         routing(e.cfg().routing),
-        want_logprobs(e.cfg().routing.after_draft.has_mean_logprob_under) {}
+        want_logprobs(e.serving->rules.after_draft().needs_logprobs()),
+        deadline(request_deadline(e)),
+        requested(policies::requested_output(r.json)) {}
+
+  // A failed call is retried on the other model only while the request has time left.
+  bool may_fall_back() const { return routing.fallback && Clock::now() < deadline; }
 
   void decide(Route route, const config::Model& answering, Reason reason) {
     ex.trace.route = route;
@@ -40,24 +53,27 @@ struct Flow {
   }
 
   policies::Verdict judge(const DraftText& d, bool complete) const {
-    return policies::judge(sc.rules,
-                           policies::Draft{d.text, d.finish_reason, d.logprobs, complete});
+    const JudgedDraft judged(d, complete, &requested);
+    return policies::judge(sc.rules, judged.draft);
   }
 };
 
-// A whole (non-streamed) completion from one model, parsed; nullopt after a failure, with the
-// failure's error in `error`.
+// A whole (non-streamed) completion from one model, as it came, and what the judge and the
+// metrics read from it; nullopt after a failure, with the failure's error in `error`. Never a
+// JSON tree of the body: memory per answer is bounded by `max_bytes`, whatever its shape.
 struct WholeAnswer {
-  nlohmann::json body;
+  std::string body;
   DraftText draft;
+  Usage usage;
 };
 
 net::awaitable<std::optional<WholeAnswer>> call_whole(Flow& f, const config::Model& m,
                                                       std::string body,
-                                                      std::optional<http::OpenAiError>& error) {
+                                                      std::optional<http::OpenAiError>& error,
+                                                      std::size_t max_bytes = kMaxCompletionBytes) {
   UpstreamLeg& leg = f.ex.trace.new_leg(m);
   leg.prepared = Clock::now();
-  upstream::Call call(f.ex.thread.pool, m, leg);
+  upstream::Call call(f.ex.thread.pool, m, leg, f.deadline);
   auto err = co_await call.start(std::move(body), false, f.ex.trace.request_id);
   std::string answer;
   if (err == upstream::CallError::none) {
@@ -65,27 +81,24 @@ net::awaitable<std::optional<WholeAnswer>> call_whole(Flow& f, const config::Mod
       error = co_await upstream_status_error(call, m);
       co_return std::nullopt;
     }
-    err = co_await call.read_all(answer, kMaxCompletionBytes);
+    err = co_await call.read_all(answer, max_bytes);
   }
   if (err != upstream::CallError::none) {
     error = call_failure(err, call, m);
     co_return std::nullopt;
   }
   leg.first_token = leg.done = Clock::now();
-  WholeAnswer out;
-  if (http::json_nesting_within(answer, http::kMaxJsonDepth)) {  // it is re-serialised below
-    out.body = nlohmann::json::parse(answer, nullptr, false);
-  }
-  auto draft = read_completion(out.body);
-  if (!draft || draft->text.empty()) {
-    // Garbage, no choices, or no text: a failed call, never a crash.
+  auto facts = read_completion_facts(answer);
+  auto draft = facts ? std::optional<DraftText>(std::move(facts->draft)) : std::nullopt;
+  if (!draft || !draft->answered()) {
+    // Garbage, no choices, or neither text nor a tool call: a failed call, never a crash.
     leg.error = "bad_response";
     error = http::make_error(502, "upstream " + m.name + " returned no usable completion",
                              "upstream_error");
     co_return std::nullopt;
   }
-  out.draft = std::move(*draft);
-  Usage u = read_usage(out.body);
+  WholeAnswer out{std::move(answer), std::move(*draft), facts->usage};
+  const Usage& u = out.usage;
   leg.usage_reported = u.present;
   leg.prompt_tokens = u.present ? u.prompt_tokens : 0;
   leg.completion_tokens = u.present ? u.completion_tokens : estimate_tokens(out.draft.text.size());
@@ -94,12 +107,27 @@ net::awaitable<std::optional<WholeAnswer>> call_whole(Flow& f, const config::Mod
 
 // Sends a parsed answer to the client as the model that produced it, usage summed over legs.
 net::awaitable<void> reply_whole(Flow& f, WholeAnswer& a, const config::Model& m,
-                                 const Usage& earlier_legs, bool strip) {
-  a.body["model"] = m.name;
-  if (earlier_legs.prompt_tokens || earlier_legs.completion_tokens) add_usage(a.body, earlier_legs);
-  if (strip) strip_logprobs(a.body);
-  co_await f.ex.reply(200, a.body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace),
-                      "application/json");
+                                 const Usage& earlier_legs, bool strip,
+                                 int keep_top_logprobs = -1) {
+  CompletionEdits edits;
+  edits.model = m.name;
+  edits.strip_logprobs = strip;
+  if (keep_top_logprobs >= 0) {  // the client asked for fewer alternatives than the judge
+    edits.keep_top_logprobs = static_cast<std::uint32_t>(keep_top_logprobs);
+  }
+  if (earlier_legs.prompt_tokens || earlier_legs.completion_tokens) {
+    edits.usage = Usage{a.usage.prompt_tokens + earlier_legs.prompt_tokens,
+                        a.usage.completion_tokens + earlier_legs.completion_tokens, true};
+  }
+  auto body = rewrite_completion(a.body, edits);
+  a.body = std::string();  // the answer is no longer needed: at most one copy at a time
+  if (!body) {
+    // read_completion_facts() accepted it, so this does not happen.
+    co_await f.ex.reply_error(http::make_error(
+        502, "upstream " + m.name + " returned no usable completion", "upstream_error"));
+    co_return;
+  }
+  co_await f.ex.reply(200, std::move(*body), "application/json");
 }
 
 // The tokens of every call before the last, so the usage a client sees covers the whole request.
@@ -127,7 +155,7 @@ const config::Model& other(const Flow& f, const config::Model& m) {
 net::awaitable<void> whole_on(Flow& f, const config::Model& m, Route route, Reason reason) {
   std::optional<http::OpenAiError> error;
   auto answer = co_await call_whole(f, m, routed_body(f.request, m, false, false), error);
-  if (!answer && f.routing.fallback && route != Route::fallback) {
+  if (!answer && f.may_fall_back() && route != Route::fallback) {
     const config::Model& alt = other(f, m);
     std::optional<http::OpenAiError> alt_error;
     auto alt_answer =
@@ -152,9 +180,11 @@ net::awaitable<void> hybrid_whole(Flow& f) {
   const config::Model& large = *f.sc.escalate;
   std::optional<http::OpenAiError> error;
   auto draft = co_await call_whole(
-      f, draft_model, routed_body(f.request, draft_model, false, f.want_logprobs), error);
+      f, draft_model, routed_body(f.request, draft_model, false, f.want_logprobs, nullptr, f.want_top_logprobs),
+      error,
+      f.routing.draft_max_bytes);
   if (!draft) {
-    if (!f.routing.fallback) {
+    if (!f.may_fall_back()) {
       f.decide(Route::draft, draft_model, Reason::none);
       co_await f.ex.reply_error(*error);
       co_return;
@@ -164,20 +194,23 @@ net::awaitable<void> hybrid_whole(Flow& f) {
   }
   auto verdict = f.judge(draft->draft, true);
   bool strip = f.want_logprobs && !f.request.logprobs;
+  const int keep_top =
+      routed_edits(f.request, draft_model, f.want_logprobs, f.want_top_logprobs).keep_top_logprobs;
   if (!verdict.escalate) {
     f.decide(Route::draft, draft_model, Reason::none);
-    co_await reply_whole(f, *draft, draft_model, {}, strip);
+    co_await reply_whole(f, *draft, draft_model, {}, strip, keep_top);
     co_return;
   }
 
-  auto messages = policies::escalation_messages(f.routing.on_escalate, f.request.json["messages"],
+  const auto mode = policies::escalation_mode(f.routing.on_escalate, !draft->draft.tool_calls.empty());
+  auto messages = policies::escalation_messages(mode, f.request.json["messages"],
                                                 draft->draft.text, f.routing.refine_prompt);
   auto answer =
       co_await call_whole(f, large, routed_body(f.request, large, false, false, &messages), error);
   if (!answer) {
     if (f.routing.fallback) {  // the draft is the best answer there is
       f.decide(Route::fallback, draft_model, Reason::upstream_error);
-      co_await reply_whole(f, *draft, draft_model, {}, strip);
+      co_await reply_whole(f, *draft, draft_model, {}, strip, keep_top);
     } else {
       f.decide(Route::escalated, large, verdict.reason);
       co_await f.ex.reply_error(*error);
@@ -218,7 +251,7 @@ net::awaitable<void> stream_on(Flow& f, const config::Model& m, Route route, Rea
     const config::Model& target = attempt == 0 ? m : other(f, m);
     UpstreamLeg& leg = f.ex.trace.new_leg(target);
     leg.prepared = Clock::now();
-    upstream::Call call(f.ex.thread.pool, target, leg);
+    upstream::Call call(f.ex.thread.pool, target, leg, f.deadline);
     std::optional<http::OpenAiError> error;
     const bool refined = attempt == 0 && messages;
     bool opened = co_await open_stream(
@@ -238,7 +271,7 @@ net::awaitable<void> stream_on(Flow& f, const config::Model& m, Route route, Rea
       co_await relay_events(f.ex, call, leg, target, parser, edits);
       co_return;
     }
-    if (attempt == 1 || !f.routing.fallback || route == Route::fallback) {
+    if (attempt == 1 || !f.may_fall_back() || route == Route::fallback) {
       f.decide(route, target, reason);
       co_await f.ex.reply_error(*error);
       co_return;
@@ -251,15 +284,23 @@ struct Held {
   DraftText draft;
   std::string out;  // the events as the client would get them, not yet sent
   bool complete = false;
-  bool broken = false;  // not a parseable chat stream
+  bool broken = false;   // not a parseable chat stream
+  bool bounded = false;  // routing.stream.hold_max_bytes or hold_max_ms was reached
+  const policies::RequestedOutput* requested = nullptr;  // what the request asked for
 };
 
 // Reads draft events into `held` until `hold_tokens` content tokens, the end of the draft, or
-// the point where no rule could still fire on more text (then holding longer only adds delay).
-net::awaitable<upstream::CallError> hold_window(const policies::Rules& rules, upstream::Call& call,
-                                                UpstreamLeg& leg, http::SseParser& parser,
-                                                Held& held, std::uint32_t hold_tokens,
+// the point where no rule could still fire on more text (then holding longer only adds delay);
+// or until the held bytes or the time held reach their bound (a draft that streams comments or
+// content-free deltas would otherwise be held, and buffered, until the request deadline). Time
+// is checked as bytes arrive: a draft that sends nothing at all is bounded by its timeout_ms.
+net::awaitable<upstream::CallError> hold_window(const policies::Rules& rules,
+                                                const config::Routing& routing,
+                                                upstream::Call& call, UpstreamLeg& leg,
+                                                http::SseParser& parser, Held& held,
                                                 const StreamEdits& edits) {
+  const std::uint32_t hold_tokens = routing.hold_tokens;
+  const auto hold_until = Clock::now() + std::chrono::milliseconds(routing.hold_max_ms);
   for (;;) {
     while (auto ev = parser.next()) {
       if (ev->has_data && ev->data == "[DONE]") {
@@ -273,15 +314,24 @@ net::awaitable<upstream::CallError> hold_window(const policies::Rules& rules, up
         accumulate(held.draft, *chunk);
       }
       append_event(held.out, *ev, edits, leg);
-      if (held.complete || held.draft.tokens >= hold_tokens) co_return upstream::CallError::none;
-      const policies::Draft prefix{held.draft.text, held.draft.finish_reason, held.draft.logprobs,
-                                   false};
-      if (held.draft.tokens > 0 && !policies::can_still_escalate_later(rules, prefix)) {
+      if (held.complete || hold_tokens == 0) co_return upstream::CallError::none;  // 0: no hold
+      // Tool-call deltas are progress too; a tool call is held until its arguments are complete,
+      // and structured output that invalid_json judges until it is whole.
+      const JudgedDraft prefix(held.draft, false, held.requested);
+      if (policies::hold_past_window(rules, prefix.draft)) continue;
+      if (held.draft.tokens >= hold_tokens) co_return upstream::CallError::none;
+      if (held.draft.tokens > 0 && !policies::can_still_escalate_later(rules, prefix.draft)) {
         co_return upstream::CallError::none;
       }
     }
     if (parser.overflowed()) {
       held.broken = true;
+      co_return upstream::CallError::none;
+    }
+    // Counted with the incomplete event the parser holds: both are buffered for this request.
+    if (held.out.size() + parser.pending().size() > routing.hold_max_bytes ||
+        Clock::now() >= hold_until) {
+      held.bounded = true;
       co_return upstream::CallError::none;
     }
     auto [err, piece] = co_await call.read_some();
@@ -299,10 +349,10 @@ net::awaitable<void> hybrid_stream(Flow& f) {
   const config::Model& large = *f.sc.escalate;
   UpstreamLeg& leg = f.ex.trace.new_leg(draft_model);
   leg.prepared = Clock::now();
-  upstream::Call call(f.ex.thread.pool, draft_model, leg);
+  upstream::Call call(f.ex.thread.pool, draft_model, leg, f.deadline);
   std::optional<http::OpenAiError> error;
   auto fail_draft = [&]() -> net::awaitable<void> {
-    if (!f.routing.fallback) {
+    if (!f.may_fall_back()) {
       f.decide(Route::draft, draft_model, Reason::none);
       co_await f.ex.reply_error(error.value_or(http::make_error(
           502, "upstream " + draft_model.name + " sent an unusable stream", "upstream_error")));
@@ -312,7 +362,8 @@ net::awaitable<void> hybrid_stream(Flow& f) {
     co_await stream_on(f, large, Route::fallback, Reason::upstream_error, nullptr);
   };
   bool opened = co_await open_stream(
-      f, call, draft_model, routed_body(f.request, draft_model, true, f.want_logprobs), error);
+      f, call, draft_model, routed_body(f.request, draft_model, true, f.want_logprobs, nullptr, f.want_top_logprobs),
+      error);
   if (!opened) {
     co_await fail_draft();
     co_return;
@@ -320,17 +371,20 @@ net::awaitable<void> hybrid_stream(Flow& f) {
 
   // Hold the first hold_tokens draft tokens: nothing reaches the client before the verdict,
   // so the headers that announce the route are true.
-  const StreamEdits edits = routed_edits(f.request, draft_model, f.want_logprobs);
+  const StreamEdits edits =
+      routed_edits(f.request, draft_model, f.want_logprobs, f.want_top_logprobs);
   http::SseParser parser;
   Held held;
-  auto err =
-      co_await hold_window(f.sc.rules, call, leg, parser, held, f.routing.hold_tokens, edits);
+  held.requested = &f.requested;
+  auto err = co_await hold_window(f.sc.rules, f.routing, call, leg, parser, held, edits);
+  // A draft with no text when it ended, or when the hold reached its bound, failed: the large
+  // model answers (a bound reached with some text is judged on that prefix like any other).
   if (err != upstream::CallError::none || held.broken ||
-      (held.complete && held.draft.text.empty())) {
+      ((held.complete || held.bounded) && !held.draft.answered())) {
     if (err != upstream::CallError::none) {
       error = call_failure(err, call, draft_model);
     } else {
-      leg.error = held.broken ? "bad_response" : "empty_draft";
+      leg.error = held.broken ? "bad_response" : held.bounded ? "hold_bound" : "empty_draft";
     }
     co_await fail_draft();
     co_return;
@@ -359,8 +413,9 @@ net::awaitable<void> hybrid_stream(Flow& f) {
 
   // Abandon the draft. Refine needs all of it, so read the rest first (never sent); replace
   // closes the draft request at once so the small model stops generating.
+  const auto mode = policies::escalation_mode(f.routing.on_escalate, !held.draft.tool_calls.empty());
   DraftText full = std::move(held.draft);
-  if (f.routing.on_escalate == config::OnEscalate::refine && !held.complete) {
+  if (mode == config::OnEscalate::refine && !held.complete) {
     std::string ignored;
     StreamEdits none;
     for (;;) {
@@ -371,6 +426,8 @@ net::awaitable<void> hybrid_stream(Flow& f) {
         append_event(ignored, *ev, none, leg);
         ignored.clear();
       }
+      // Bounded like a non-streamed draft: past draft_max_bytes the rest is not read.
+      if (parser.overflowed() || full.text.size() > f.routing.draft_max_bytes) break;
       auto [rerr, piece] = co_await call.read_some();
       if (rerr != upstream::CallError::none || piece.empty()) break;
       parser.feed(piece);
@@ -378,7 +435,7 @@ net::awaitable<void> hybrid_stream(Flow& f) {
   }
   leg.done = Clock::now();
   call.finish();
-  if (f.routing.on_escalate == config::OnEscalate::refine) {
+  if (mode == config::OnEscalate::refine) {
     auto messages = policies::escalation_messages(
         config::OnEscalate::refine, f.request.json["messages"], full.text, f.routing.refine_prompt);
     co_await stream_on(f, large, Route::escalated, verdict.reason, &messages);

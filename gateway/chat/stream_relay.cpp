@@ -1,10 +1,21 @@
 #include "gateway/chat/stream_relay.hpp"
 
+#include "gateway/chat/forward.hpp"
+
 namespace gw::chat {
 
+namespace {
+// True when `data` has `key` (with its quotes and colon) followed by a non-empty string.
+bool has_text_at(std::string_view data, std::string_view key) {
+  auto p = data.find(key);
+  return p != std::string_view::npos && p + key.size() < data.size() && data[p + key.size()] != '"';
+}
+}  // namespace
+
 bool carries_content(std::string_view data) {
-  auto p = data.find("\"content\":\"");
-  return p != std::string_view::npos && p + 11 < data.size() && data[p + 11] != '"';
+  // Chat deltas carry "content", legacy completions "text", Responses API events "delta".
+  return has_text_at(data, R"("content":")") || has_text_at(data, R"("text":")") ||
+         has_text_at(data, R"("delta":")");
 }
 
 std::string sse_error_event(const http::OpenAiError& e) {
@@ -36,10 +47,9 @@ void append_event(std::string& out, const http::SseEvent& ev, const StreamEdits&
 }
 
 net::awaitable<void> end_stream_with_error(Exchange& ex, http::OpenAiError e) {
-  ex.trace.error = e.code.value_or(e.type);
-  const std::string event = sse_error_event(e);
-  bool written = co_await ex.write_chunk(event);
-  if (written) co_await ex.end_stream();
+  co_await ex.end_stream_with_error(e);
+  // The head said 200 long ago; the log says what happened: our deadline passed (504).
+  if (e.code == kRequestTimeoutCode) ex.trace.status = e.status;
 }
 
 net::awaitable<bool> relay_events(Exchange& ex, upstream::Call& call, UpstreamLeg& leg,
@@ -55,8 +65,13 @@ net::awaitable<bool> relay_events(Exchange& ex, upstream::Call& call, UpstreamLe
       append_event(out, *ev, edits, leg);
     }
     if (parser.overflowed()) {
-      auto e = http::make_error(502, "upstream " + m.name + " sent an oversized event",
-                                "upstream_error");
+      bool flushed = co_await ex.write_chunk(out);  // the complete events before it
+      if (!flushed) co_return false;
+      auto e =
+          http::make_error(502,
+                           "upstream " + m.name + " sent an oversized event (over " +
+                               std::to_string(http::SseParser::kDefaultMaxEventBytes) + " bytes)",
+                           "upstream_error");
       co_await end_stream_with_error(ex, std::move(e));
       co_return false;
     }
@@ -66,7 +81,8 @@ net::awaitable<bool> relay_events(Exchange& ex, upstream::Call& call, UpstreamLe
     auto [err, piece] = co_await call.read_some();
     if (err != upstream::CallError::none) {
       // After the head is out the status cannot change: end with an error event.
-      auto e = err == upstream::CallError::timeout
+      auto e = err == upstream::CallError::deadline ? deadline_error()
+               : err == upstream::CallError::timeout
                    ? http::make_error(504, "upstream " + m.name + " stalled mid-stream",
                                       "upstream_timeout")
                    : http::make_error(502, "upstream " + m.name + " broke off the stream",

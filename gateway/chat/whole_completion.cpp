@@ -175,12 +175,14 @@ class CompletionFactsReader : public nlohmann::json_sax<json> {
 
 // ---- rewriting ---------------------------------------------------------------------------
 
-enum class EmitRole { root, choices, choice, usage, other };
+// choices[*].logprobs.content[*].top_logprobs is `top`.
+enum class EmitRole { root, choices, choice, usage, logprobs, lp_content, lp_entry, top, other };
 
 struct EmitFrame {
   EmitRole role = EmitRole::other;
   bool array = false;
-  bool first = true;
+  bool first = true;      // no member or element emitted yet
+  std::size_t count = 0;  // arrays: elements seen (emitted or not)
 };
 
 // Re-emits the body's SAX events as compact JSON, with the edits applied on the way.
@@ -283,16 +285,22 @@ class CompletionRewriter : public nlohmann::json_sax<json> {
     out += '}';
   }
 
-  // A value starts: the comma before an array element; false when it is skipped.
+  // A value starts (not inside a skipped container): the comma before an array element; false
+  // when the value is not emitted (a container is then skipped whole).
   bool begin_value() {
-    if (skip_depth_ > 0) return false;
     if (skip_next_) {
       skip_next_ = false;
       return false;
     }
     if (!frames_.empty() && frames_.back().array) {
-      if (!frames_.back().first) out += ',';
-      frames_.back().first = false;
+      EmitFrame& f = frames_.back();
+      const std::size_t index = f.count++;
+      if (f.role == EmitRole::top && edits_.keep_top_logprobs &&
+          index >= *edits_.keep_top_logprobs) {
+        return false;
+      }
+      if (!f.first) out += ',';
+      f.first = false;
     }
     return true;
   }
@@ -304,7 +312,7 @@ class CompletionRewriter : public nlohmann::json_sax<json> {
       emit_usage_object();
       return true;
     }
-    if (begin_value()) emit();
+    if (skip_depth_ == 0 && begin_value()) emit();
     return true;
   }
 
@@ -321,9 +329,8 @@ class CompletionRewriter : public nlohmann::json_sax<json> {
         return true;
       }
     }
-    bool skip = skip_next_;
     if (!begin_value()) {
-      if (skip) skip_depth_ = 1;
+      skip_depth_ = 1;
       return true;
     }
     if (static_cast<int>(frames_.size()) >= max_depth_) return false;
@@ -339,6 +346,14 @@ class CompletionRewriter : public nlohmann::json_sax<json> {
         role = EmitRole::choices;
       } else if (p.role == EmitRole::choices && !array) {
         role = EmitRole::choice;
+      } else if (p.role == EmitRole::choice && !array && key_ == "logprobs") {
+        role = EmitRole::logprobs;
+      } else if (p.role == EmitRole::logprobs && array && key_ == "content") {
+        role = EmitRole::lp_content;
+      } else if (p.role == EmitRole::lp_content && !array) {
+        role = EmitRole::lp_entry;
+      } else if (p.role == EmitRole::lp_entry && array && key_ == "top_logprobs") {
+        role = EmitRole::top;
       }
     }
     EmitFrame frame;

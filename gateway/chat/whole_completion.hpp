@@ -32,6 +32,9 @@ struct CompletionEdits {
   std::string model;            // non-empty: the top-level "model" becomes this
   bool strip_logprobs = false;  // choices[*].logprobs become null
   std::optional<Usage> usage;   // the top-level usage counts become these (added when absent)
+  // choices[*].logprobs.content[*].top_logprobs keep at most this many alternatives (the judge
+  // asked for more than the client).
+  std::optional<std::uint32_t> keep_top_logprobs;
 };
 
 // `body` re-emitted with `edits` applied (compact JSON; other values as they came); nullopt when

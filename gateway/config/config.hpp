@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -67,6 +68,9 @@ struct Model {
   std::string api_key;               // read from api_key_env at load; never logged
   std::uint32_t timeout_ms = 60000;  // longest upstream silence: before headers and between chunks
   std::uint32_t connect_timeout_ms = 5000;  // TCP (+TLS) connect
+  // A pooled keep-alive connection idle this long is closed (by a timer). Under the keep-alive
+  // timeout of common upstream servers (uvicorn/vLLM: 5 s), so a reused one is rarely stale.
+  std::uint32_t idle_timeout_ms = 4000;
   Price price;
 };
 
@@ -84,6 +88,11 @@ struct AfterDraft {
   std::vector<std::string> refusal;  // RE2 syntax, validated at load
   bool has_mean_logprob_under = false;
   double mean_logprob_under = 0;
+  std::optional<double> min_logprob_under;   // lowest token logprob; nullopt = off
+  std::optional<double> p10_logprob_under;   // 10th percentile (nearest rank); nullopt = off
+  std::optional<double> first_margin_under;  // first token's top-1 minus top-2; nullopt = off
+  bool invalid_tool_call = false;  // escalate a tool call the request's tools do not allow
+  bool invalid_json = false;       // escalate structured output that breaks response_format
 };
 
 struct Routing {
@@ -95,6 +104,13 @@ struct Routing {
   BeforeDraft before_draft;
   AfterDraft after_draft;
   std::uint32_t hold_tokens = 24;  // stream.hold_tokens
+  // The hold window is bounded in bytes and time as well as tokens: a draft that streams
+  // comments or content-free deltas is escalated when either bound is reached, never held on.
+  std::uint64_t hold_max_bytes = 1048576;  // stream.hold_max_bytes: held (not yet sent) bytes
+  std::uint32_t hold_max_ms = 10000;       // stream.hold_max_ms: from the draft's response head
+  // A non-streamed draft larger than this is a failed draft (escalated or fallen back): the
+  // judge reads its text, so the draft's size bounds the request's memory.
+  std::uint64_t draft_max_bytes = 8388608;  // routing.draft_max_bytes
   bool fallback = true;
 };
 

@@ -29,6 +29,8 @@ constexpr std::uint32_t kMinHeaderBytes = 1024;
 constexpr std::uint32_t kMaxHeaderBytes = 1048576;
 constexpr std::uint32_t kMaxTimeoutMs = 86400000;  // one day
 constexpr std::uint32_t kMaxHoldTokens = 4096;
+constexpr std::uint64_t kMinHoldBytes = 1024;   // routing.stream.hold_max_bytes
+constexpr std::uint64_t kMinDraftBytes = 1024;  // routing.draft_max_bytes
 constexpr std::uintmax_t kMaxConfigFileBytes = 4 * 1024 * 1024;
 constexpr std::size_t kMaxQuotedChars = 60;  // longer values are clipped in messages
 
@@ -321,6 +323,26 @@ class Loader {
     return true;
   }
 
+  // A logprob rule's threshold: `~` (or nothing) leaves it off, like omitting the key. Token
+  // logprobs are never positive; a first-token margin (top-1 minus top-2) is never negative.
+  enum class LogprobBound { at_most_zero, at_least_zero };
+  void read_logprob_threshold(const Entry& e, std::optional<double>& out, LogprobBound bound) {
+    if (e.value.IsNull()) return;
+    double value = 0;
+    if (!read_double(e, value)) return;
+    if (bound == LogprobBound::at_most_zero && value > 0) {
+      report(e, "must be at most 0 (log-probabilities are never positive), got " +
+                    e.value.Scalar());
+      return;
+    }
+    if (bound == LogprobBound::at_least_zero && value < 0) {
+      report(e, "must be at least 0 (the top-1 minus top-2 logprob margin is never negative), got " +
+                    e.value.Scalar());
+      return;
+    }
+    out = value;
+  }
+
   // YAML 1.2 booleans only: `yes`/`on` are YAML 1.1 and read as strings elsewhere.
   bool read_bool(const Entry& e, bool& out) {
     static const std::vector<std::string_view> kTrue{"true", "True", "TRUE"};
@@ -485,6 +507,7 @@ class Loader {
             {"api_key_env", [&](const Entry& f) { read_env_name(f, m.api_key_env); }},
             {"timeout_ms", [&](const Entry& f) { read_timeout(f, m.timeout_ms); }},
             {"connect_timeout_ms", [&](const Entry& f) { read_timeout(f, m.connect_timeout_ms); }},
+            {"idle_timeout_ms", [&](const Entry& f) { read_timeout(f, m.idle_timeout_ms); }},
             {"price", [&](const Entry& f) { read_price(f, m.price); }},
         });
     if (!has_upstream && (e.value.IsMap() || e.value.IsNull())) {
@@ -569,6 +592,10 @@ class Loader {
                           {"chars_over", [&](const Entry& g) { read_uint(g, after.chars_over); }},
                           {"finish_reason_length",
                            [&](const Entry& g) { read_bool(g, after.finish_reason_length); }},
+                          {"invalid_tool_call",
+                           [&](const Entry& g) { read_bool(g, after.invalid_tool_call); }},
+                          {"invalid_json",
+                           [&](const Entry& g) { read_bool(g, after.invalid_json); }},
                           {"refusal", [&](const Entry& g) { read_regex_list(g, after.refusal); }},
                           {"mean_logprob_under",
                            [&](const Entry& g) {
@@ -586,15 +613,42 @@ class Loader {
                              after.has_mean_logprob_under = true;
                              after.mean_logprob_under = value;
                            }},
+                          {"min_logprob_under",
+                           [&](const Entry& g) {
+                             read_logprob_threshold(g, after.min_logprob_under,
+                                                    LogprobBound::at_most_zero);
+                           }},
+                          {"p10_logprob_under",
+                           [&](const Entry& g) {
+                             read_logprob_threshold(g, after.p10_logprob_under,
+                                                    LogprobBound::at_most_zero);
+                           }},
+                          {"first_margin_under",
+                           [&](const Entry& g) {
+                             read_logprob_threshold(g, after.first_margin_under,
+                                                    LogprobBound::at_least_zero);
+                           }},
                       });
                 }},
                {"stream",
                 [&](const Entry& f) {
-                  read_mapping(f, {{"hold_tokens", [&](const Entry& g) {
+                  read_mapping(f, {{"hold_tokens",
+                                    [&](const Entry& g) {
                                       read_uint(g, r.hold_tokens, 0, kMaxHoldTokens);
+                                    }},
+                                   {"hold_max_bytes",
+                                    [&](const Entry& g) {
+                                      read_uint(g, r.hold_max_bytes, kMinHoldBytes, kMaxBodyBytes);
+                                    }},
+                                   {"hold_max_ms", [&](const Entry& g) {
+                                      read_timeout(g, r.hold_max_ms);
                                     }}});
                 }},
                {"fallback", [&](const Entry& f) { read_bool(f, r.fallback); }},
+               {"draft_max_bytes",
+                [&](const Entry& f) {
+                  read_uint(f, r.draft_max_bytes, kMinDraftBytes, kMaxBodyBytes);
+                }},
            });
   }
 

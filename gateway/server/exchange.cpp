@@ -55,6 +55,7 @@ std::string Exchange::response_head(unsigned status) {
     if (!trace.reason.empty()) add_header(head, "x-gateway-escalation-reason", trace.reason);
     add_header(head, "Server-Timing", server_timing(trace, Clock::now()));
   }
+  for (const auto& [name, value] : error_headers_) add_header(head, name, value);
   // Draining: this connection closes after this response, so the response says so.
   if (thread.runtime.draining.load(std::memory_order_relaxed)) keep_alive = false;
   if (req.version() >= 11) {
@@ -81,14 +82,19 @@ net::awaitable<bool> Exchange::reply(unsigned status, std::string body,
   std::array<net::const_buffer, 2> buffers{net::buffer(head), net::buffer(body)};
   auto [ec, n] = co_await net::async_write(client, buffers, kAsTuple);
   if (ec) write_failed_ = true;
-  co_return !ec;
   complete_ = !ec;
+  co_return !ec;
 }
 
 net::awaitable<bool> Exchange::reply_error(http::OpenAiError err) {
+  serving->secrets.apply(err);  // an upstream may echo the key it was sent
   if (!trace.error.empty() || err.code) trace.error = err.code.value_or(trace.error);
   if (trace.error.empty()) trace.error = err.type;
-  serving->secrets.apply(err);  // an upstream may echo the key it was sent
+  error_headers_ = std::move(err.headers);
+  // A client told to come back gets told when: its SDK backs off by this, not blind.
+  if ((err.status == 429 || err.status == 503) && !http::has_header(error_headers_, "retry-after")) {
+    error_headers_.emplace_back("retry-after", http::kOwnRetryAfterSeconds);
+  }
   bool written = co_await reply(err.status, err.body(), "application/json");
   co_return written;
 }
@@ -107,13 +113,13 @@ net::awaitable<bool> Exchange::reply_preflight() {
   head.append("\r\n");
   client.expires_at(deadline);
   auto [ec, n] = co_await net::async_write(client, net::buffer(head), kAsTuple);
+  complete_ = !ec;
   co_return !ec;
 }
 
 net::awaitable<bool> Exchange::begin_stream(unsigned status, std::string_view content_type) {
   // HTTP/1.0 has no chunked encoding: the body runs until the connection closes.
   chunked_ = req.version() >= 11;
-  complete_ = !ec;
   if (!chunked_) keep_alive = false;
   std::string head = response_head(status);
   add_header(head, "Content-Type", content_type);
@@ -153,13 +159,14 @@ net::awaitable<bool> Exchange::end_stream() {
   client.expires_at(deadline);
   auto [ec, n] = co_await net::async_write(client, net::buffer("0\r\n\r\n", 5), kAsTuple);
   if (ec) write_failed_ = true;
+  complete_ = !ec;
   co_return !ec;
 }
 
 net::awaitable<bool> Exchange::end_stream_with_error(http::OpenAiError err) {
+  serving->secrets.apply(err);
   trace.error = err.code.value_or(err.type);
   const std::string event = "data: " + err.body() + "\n\n";
-  complete_ = !ec;
   bool written = co_await write_chunk(event);
   if (!written) co_return false;
   bool ended = co_await end_stream();
@@ -167,4 +174,3 @@ net::awaitable<bool> Exchange::end_stream_with_error(http::OpenAiError err) {
 }
 
 }  // namespace gw
-  serving->secrets.apply(err);

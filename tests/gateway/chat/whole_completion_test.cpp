@@ -123,6 +123,20 @@ TEST(RewriteCompletion, UsageAddedWhenAbsentOrNotAnObject) {
   EXPECT_EQ(rewritten(R"({"usage":{"total_tokens":9}})", e), json({{"usage", usage}}));
 }
 
+TEST(RewriteCompletion, TopLogprobsCutToWhatTheClientAskedFor) {
+  CompletionEdits e;
+  e.keep_top_logprobs = 1;
+  json expected = json::parse(kAnswer);
+  auto& entries = expected["choices"][0]["logprobs"]["content"];
+  entries[0]["top_logprobs"].erase(1);
+  EXPECT_EQ(rewritten(kAnswer, e), expected);
+  e.keep_top_logprobs = 0;
+  entries[0]["top_logprobs"] = json::array();
+  EXPECT_EQ(rewritten(kAnswer, e), expected);
+  // Elsewhere an array named top_logprobs is not touched.
+  EXPECT_EQ(*rewrite_completion(R"({"top_logprobs":[1,2,3]})", e), R"({"top_logprobs":[1,2,3]})");
+}
+
 TEST(RewriteCompletion, RefusesWhatIsNotJsonOrTooDeep) {
   EXPECT_FALSE(rewrite_completion("{", {}));
   EXPECT_FALSE(rewrite_completion(std::string(100, '[') + std::string(100, ']'), {}));

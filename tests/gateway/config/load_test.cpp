@@ -166,8 +166,21 @@ const Case kWrongTypes[] = {
     {"MeanLogprobPositive", "routing:\n  after_draft:\n    mean_logprob_under: 0.5\n",
      {"t.yaml:3:25: routing.after_draft.mean_logprob_under: must be at most 0 (log-probabilities "
       "are never positive), got 0.5"}},
+    {"InvalidToolCallNotBool", "routing:\n  after_draft:\n    invalid_tool_call: yes\n",
+     {"t.yaml:3:24: routing.after_draft.invalid_tool_call: expected true or false, got 'yes'"}},
+    {"InvalidJsonNotBool", "routing:\n  after_draft:\n    invalid_json: [true]\n",
+     {"t.yaml:3:19: routing.after_draft.invalid_json: expected true or false, got a list"}},
     {"HoldTokensTooLarge", "routing:\n  stream:\n    hold_tokens: 5000\n",
      {"t.yaml:3:18: routing.stream.hold_tokens: must be between 0 and 4096, got 5000"}},
+    {"HoldMaxBytesTooSmall", "routing:\n  stream:\n    hold_max_bytes: 10\n",
+     {"t.yaml:3:21: routing.stream.hold_max_bytes: must be between 1024 and 1073741824, got 10"}},
+    {"HoldMaxMsZero", "routing:\n  stream:\n    hold_max_ms: 0\n",
+     {"t.yaml:3:18: routing.stream.hold_max_ms: must be between 1 and 86400000, got 0"}},
+    {"DraftMaxBytesNotANumber", "routing:\n  draft_max_bytes: big\n",
+     {"t.yaml:2:20: routing.draft_max_bytes: expected an integer, got 'big'"}},
+    {"ModelIdleTimeoutZero",
+     "models:\n  small:\n    upstream: \"http://h/v1\"\n    idle_timeout_ms: 0\n",
+     {"t.yaml:4:22: models.small.idle_timeout_ms: must be between 1 and 86400000, got 0"}, false},
     {"EmptyAlias", "routing:\n  model_alias: \"\"\n",
      {"t.yaml:2:16: routing.model_alias: must not be empty"}},
     {"NonScalarKey", "server:\n  ? [a]\n  : 1\n",
@@ -403,6 +416,8 @@ routing:
     finish_reason_length: false
     refusal: ["(?i)sorry"]
     mean_logprob_under: -2
+    invalid_tool_call: true
+    invalid_json: true
   stream: { hold_tokens: 0 }
   fallback: false
 )";
@@ -455,6 +470,8 @@ routing:
   EXPECT_THAT(r.after_draft.refusal, ElementsAre("(?i)sorry"));
   EXPECT_TRUE(r.after_draft.has_mean_logprob_under);
   EXPECT_DOUBLE_EQ(r.after_draft.mean_logprob_under, -2);
+  EXPECT_TRUE(r.after_draft.invalid_tool_call);
+  EXPECT_TRUE(r.after_draft.invalid_json);
   EXPECT_EQ(r.hold_tokens, 0u);
   EXPECT_FALSE(r.fallback);
 }
