@@ -8,6 +8,7 @@
 #include "gateway/demo_config.hpp"
 #include "gateway/server/gateway.hpp"
 #include "gateway/sim/simulator.hpp"
+#include "evaluation/eval_main.hpp"
 
 namespace {
 
@@ -19,6 +20,7 @@ constexpr const char* kUsage =
     "usage: hybrid-gateway --config FILE [--log-prompts] [--no-metrics]\n"
     "       hybrid-gateway --check-config FILE\n"
     "       hybrid-gateway --demo\n"
+    "       hybrid-gateway eval run|grade|report ...   (see docs/evaluation.md)\n"
     "\n"
     "  --config FILE        run the gateway with FILE (SIGHUP reloads it, SIGTERM drains)\n"
     "  --check-config FILE  validate FILE: exit 0 when valid, else print FILE:LINE:COL: message\n"
@@ -41,6 +43,7 @@ gw::sim::ModelProfile demo_profile(const gw::config::Model& m, bool large) {
   p.ttft_ms = large ? 350 : 60;
   p.tokens_per_s = large ? 35 : 120;
   p.answer_tokens = large ? 90 : 60;
+  p.accuracy = large ? 0.92 : 0.72;  // on eval/questions.jsonl (gateway/sim/eval_answers.hpp)
   return p;
 }
 
@@ -74,6 +77,8 @@ int run_demo(bool log_prompts) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // `hybrid-gateway eval run|grade|report ...`: the evaluation commands (evaluation/).
+  if (argc > 1 && std::string_view(argv[1]) == "eval") return gw::eval::eval_main(argc, argv);
   std::string config_path, check_path;
   bool demo = false, log_prompts = false, record_metrics = true;
   for (int i = 1; i < argc; ++i) {

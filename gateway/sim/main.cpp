@@ -21,7 +21,7 @@ constexpr std::string_view kUsage =
     "  --seed N            seed of the generated answers (default 1)\n"
     "  --model SPEC        a model to serve, repeatable; without any, every name is accepted.\n"
     "                      SPEC = NAME[:ttft_ms=MS,tokens_per_s=N,answer_tokens=N,logprob=X,"
-    "text=...]\n"
+    "accuracy=P,text=...]\n"
     "  --help              this text\n"
     "Directives in the last user message script behaviour, e.g. [sim:refuse], [sim:error=503],\n"
     "[sim:tokens=10@phi-4-mini]; see gateway/sim/directives.hpp.\n";

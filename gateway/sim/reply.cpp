@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "gateway/sim/directives.hpp"
+#include "gateway/sim/eval_answers.hpp"
 
 namespace gw::sim {
 namespace {
@@ -180,6 +181,10 @@ ReplyPlan plan_reply(const ChatRequest& request, const ModelProfile& profile, ui
     plan.tokens = tokenize(kShortText);
   } else if (!profile.text.empty()) {
     plan.tokens = tokenize(profile.text);
+  } else if (auto eval = eval_answer(request.last_user_text, request.model, profile.accuracy, seed);
+             eval && !script.tokens && !script.long_answer) {
+    plan.tokens = tokenize(eval->text);
+    if (!script.logprob) plan.logprob = eval->logprob;
   } else {
     const uint32_t count =
         script.tokens.value_or(script.long_answer ? kLongTokens : profile.answer_tokens);

@@ -18,6 +18,7 @@ struct ModelProfile {
   uint32_t answer_tokens = 60;
   double logprob = -0.2;
   std::string text;  // fixed answer; empty = generated from the built-in corpus
+  double accuracy = 0.8;  // share of eval/questions.jsonl items answered right (eval_answers.hpp)
 };
 
 struct Options {
@@ -57,7 +58,7 @@ class Simulator {
   std::unique_ptr<Impl> impl_;
 };
 
-// "NAME" or "NAME:ttft_ms=50,tokens_per_s=200,answer_tokens=40,logprob=-0.3,text=..."
+// "NAME" or "NAME:ttft_ms=50,tokens_per_s=200,answer_tokens=40,logprob=-0.3,accuracy=0.7,text=..."
 // (text= takes the rest of the spec, commas included). Throws std::invalid_argument.
 ModelProfile parse_profile(std::string_view spec);
 
