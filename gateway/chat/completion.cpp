@@ -21,7 +21,9 @@ std::string string_at(const json& obj, const char* key) {
   return it != obj.end() && it->is_string() ? it->get<std::string>() : std::string();
 }
 
-void read_logprobs(const json& choice, std::vector<double>& out) {
+// Appends the token logprobs; `first_margin` gets the margin of the first entry read.
+void read_logprobs(const json& choice, std::vector<double>& out,
+                   std::optional<double>* first_margin = nullptr) {
   auto lp = choice.find("logprobs");
   if (lp == choice.end() || !lp->is_object()) return;
   auto content = lp->find("content");
@@ -29,7 +31,10 @@ void read_logprobs(const json& choice, std::vector<double>& out) {
   for (const auto& t : *content) {
     if (!t.is_object()) continue;
     auto v = t.find("logprob");
-    if (v != t.end() && v->is_number()) out.push_back(v->get<double>());
+    if (v != t.end() && v->is_number()) {
+      if (first_margin && out.empty()) *first_margin = top2_margin(t);
+      out.push_back(v->get<double>());
+    }
   }
 }
 
@@ -47,8 +52,11 @@ std::optional<DraftText> read_completion(const json& body) {
   if (message == choice->end() || !message->is_object()) return std::nullopt;
   DraftText d;
   d.text = string_at(*message, "content");
+  // A structured-output refusal comes as `refusal` with `content: null`: judged as its text.
+  if (d.text.empty()) d.text = string_at(*message, "refusal");
+  read_message_tool_calls(*message, 0, d.tool_calls);
   d.finish_reason = string_at(*choice, "finish_reason");
-  read_logprobs(*choice, d.logprobs);
+  read_logprobs(*choice, d.logprobs, &d.first_margin);
   d.tokens = d.logprobs.size();
   return d;
 }
@@ -83,6 +91,52 @@ void strip_logprobs(json& body) {
   }
 }
 
+std::optional<double> top2_margin(const json& entry) {
+  if (!entry.is_object()) return std::nullopt;
+  auto top = entry.find("top_logprobs");
+  if (top == entry.end() || !top->is_array()) return std::nullopt;
+  // The two highest, whatever order the upstream listed them in.
+  std::optional<double> first, second;
+  for (const auto& alt : *top) {
+    if (!alt.is_object()) continue;
+    auto v = alt.find("logprob");
+    if (v == alt.end() || !v->is_number()) continue;
+    const double x = v->get<double>();
+    if (!first || x > *first) {
+      second = first;
+      first = x;
+    } else if (!second || x > *second) {
+      second = x;
+    }
+  }
+  if (!second) return std::nullopt;
+  return *first - *second;
+}
+
+template <class Json>
+static void trim_top_logprobs_in(Json& body, std::uint32_t keep) {
+  auto choices = body.find("choices");
+  if (choices == body.end() || !choices->is_array()) return;
+  for (auto& c : *choices) {
+    if (!c.is_object()) continue;
+    auto lp = c.find("logprobs");
+    if (lp == c.end() || !lp->is_object()) continue;
+    auto content = lp->find("content");
+    if (content == lp->end() || !content->is_array()) continue;
+    for (auto& t : *content) {
+      if (!t.is_object()) continue;
+      auto top = t.find("top_logprobs");
+      if (top != t.end() && top->is_array() && top->size() > keep) {
+        top->erase(top->begin() + keep, top->end());
+      }
+    }
+  }
+}
+
+void trim_top_logprobs(json& body, std::uint32_t keep) {
+  trim_top_logprobs_in(body, keep);
+}
+
 std::optional<Chunk> read_chunk(std::string_view data) {
   if (!http::json_nesting_within(data, http::kMaxJsonDepth)) return std::nullopt;
   Chunk c;
@@ -96,15 +150,17 @@ std::optional<Chunk> read_chunk(std::string_view data) {
     c.content = string_at(*delta, "content");
   }
   c.finish_reason = string_at(*choice, "finish_reason");
-  read_logprobs(*choice, c.logprobs);
+  read_logprobs(*choice, c.logprobs, &c.first_margin);
   return c;
 }
 
 void accumulate(DraftText& draft, const Chunk& chunk) {
   draft.text += chunk.content;
   if (!chunk.finish_reason.empty()) draft.finish_reason = chunk.finish_reason;
+  if (draft.logprobs.empty() && !chunk.logprobs.empty()) draft.first_margin = chunk.first_margin;
   draft.logprobs.insert(draft.logprobs.end(), chunk.logprobs.begin(), chunk.logprobs.end());
-  if (!chunk.content.empty()) ++draft.tokens;
+  const bool tool_delta = accumulate_tool_calls(chunk.json, draft.tool_calls);
+  if (!chunk.content.empty() || tool_delta) ++draft.tokens;  // both are draft progress
 }
 
 std::optional<std::string> edit_chunk(std::string_view data, const StreamEdits& edits) {
@@ -113,23 +169,54 @@ std::optional<std::string> edit_chunk(std::string_view data, const StreamEdits& 
   bool has_usage = (edits.drop_usage || edits.add_usage.present) &&
                    data.find("\"usage\"") != std::string_view::npos;
   bool has_logprobs = edits.strip_logprobs && data.find("\"logprobs\"") != std::string_view::npos;
-  if (edits.model.empty() && !has_usage && !has_logprobs) return same;
-  // From here on the event is re-serialised: only routed streams get here.
+  const bool has_top = !edits.strip_logprobs && edits.keep_top_logprobs >= 0 &&
+                       data.find("\"top_logprobs\"") != std::string_view::npos;
+  if (edits.model.empty() && !has_usage && !has_logprobs && !has_top) return same;
   if (!http::json_nesting_within(data, http::kMaxJsonDepth)) return same;  // never re-serialised
-  json j = json::parse(data, nullptr, false);
+  // Parsed keeping the upstream's key order; re-serialised only when an edit changed something,
+  // so an event the gateway leaves alone reaches the client byte for byte.
+  using ordered = nlohmann::ordered_json;
+  ordered j = ordered::parse(data, nullptr, false);
   if (!j.is_object()) return same;  // not ours to judge: relay as it came
-  if (has_usage && j.contains("usage") && j["usage"].is_object()) {
+  bool changed = false;
+  if (auto usage = j.find("usage"); has_usage && usage != j.end() && usage->is_object()) {
     if (edits.drop_usage) {
       auto choices = j.find("choices");
       if (choices == j.end() || !choices->is_array() || choices->empty()) return std::nullopt;
       j.erase("usage");
     } else {
-      add_usage(j, edits.add_usage);
+      auto count = [&](const char* key) {
+        auto it = usage->find(key);
+        return it != usage->end() && it->is_number_unsigned() ? it->get<std::uint64_t>() : 0;
+      };
+      std::uint64_t prompt = count("prompt_tokens") + edits.add_usage.prompt_tokens;
+      std::uint64_t completion = count("completion_tokens") + edits.add_usage.completion_tokens;
+      (*usage)["prompt_tokens"] = prompt;
+      (*usage)["completion_tokens"] = completion;
+      (*usage)["total_tokens"] = prompt + completion;
+    }
+    changed = true;
+  }
+  if (auto choices = j.find("choices"); has_logprobs && choices != j.end() && choices->is_array()) {
+    for (auto& c : *choices) {
+      auto lp = c.is_object() ? c.find("logprobs") : c.end();
+      if (lp != c.end() && !lp->is_null()) {
+        *lp = nullptr;
+        changed = true;
+      }
     }
   }
-  if (has_logprobs) strip_logprobs(j);
-  if (!edits.model.empty() && j.contains("model")) j["model"] = edits.model;
-  return j.dump(-1, ' ', false, json::error_handler_t::replace);
+  if (has_top) {
+    trim_top_logprobs_in(j, static_cast<std::uint32_t>(edits.keep_top_logprobs));
+    changed = true;
+  }
+  if (auto model = j.find("model");
+      !edits.model.empty() && model != j.end() && !(model->is_string() && *model == edits.model)) {
+    *model = edits.model;
+    changed = true;
+  }
+  if (!changed) return same;
+  return j.dump(-1, ' ', false, ordered::error_handler_t::replace);
 }
 
 Usage usage_in(std::string_view data) {
@@ -154,6 +241,10 @@ Usage usage_in(std::string_view data) {
     } else if (c == '}' && --depth == 0) {
       json usage = json::parse(data.substr(open, i - open + 1), nullptr, false);
       if (!usage.is_object()) return {};
+      if (!usage.contains("prompt_tokens") && usage.contains("input_tokens")) {
+        // The Responses API names them input/output tokens.
+        return {count_at(usage, "input_tokens"), count_at(usage, "output_tokens"), true};
+      }
       return {count_at(usage, "prompt_tokens"), count_at(usage, "completion_tokens"), true};
     }
   }
