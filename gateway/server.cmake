@@ -5,6 +5,8 @@ add_library(gateway_http STATIC
   chat/upstream_body.cpp server/request_framing.cpp)
 # Reading untrusted upstream answers: bounded extractors, secret redaction.
 target_sources(gateway_http PRIVATE http/error_fields.cpp http/redact.cpp chat/whole_completion.cpp)
+# A draft's tool calls, whole or from stream deltas, for the judge.
+target_sources(gateway_http PRIVATE chat/draft_tool_calls.cpp)
 target_include_directories(gateway_http PUBLIC ${PROJECT_SOURCE_DIR})
 target_link_libraries(gateway_http PUBLIC nlohmann_json::nlohmann_json gateway_config policies
   Threads::Threads)

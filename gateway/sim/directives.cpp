@@ -110,6 +110,25 @@ Script script_for(const std::vector<Directive>& directives, std::string_view mod
       s.no_usage = true;
     } else if (n == "echo") {
       s.echo = true;
+    } else if (n == "tool") {
+      if (!v.empty()) s.tool_name = std::string(v);
+    } else if (n == "no_tool") {
+      s.no_tool = true;
+    } else if (n == "tool_args") {
+      s.tool_args_not_object = v == "not_object";
+      s.tool_missing_arg = v == "missing";
+    } else if (n == "preamble") {
+      std::string t(v);
+      std::replace(t.begin(), t.end(), '_', ' ');
+      s.preamble = std::move(t);
+    } else if (n == "tool_pieces") {
+      if (auto x = number<uint32_t>(v)) s.tool_pieces = x;
+    } else if (n == "tool_calls") {
+      if (auto x = number<uint32_t>(v)) s.tool_count = x;
+    } else if (n == "bad_json") {
+      s.bad_json = true;
+    } else if (n == "json_missing") {
+      s.json_missing = true;
     }
   }
   return s;

@@ -40,6 +40,17 @@ struct Script {
   std::optional<uint32_t> stall_after;
   bool no_usage = false;
   bool echo = false;
+  // Agents (gateway/sim/tool_calls.hpp): tool calls when the request offers tools.
+  std::optional<std::string> tool_name;  // tool=NAME: call NAME (offered or not)
+  bool no_tool = false;                  // no_tool: answer with text although tools are offered
+  bool tool_args_not_object = false;     // tool_args=not_object: arguments are a JSON array
+  bool tool_missing_arg = false;         // tool_args=missing: the first required one left out
+  std::optional<std::string> preamble;   // preamble=TEXT: text before the call ('_' = space)
+  std::optional<uint32_t> tool_pieces;   // tool_pieces=N: stream the arguments in N deltas
+  std::optional<uint32_t> tool_count;    // tool_calls=N: N parallel calls
+  // Structured output, when response_format asks for JSON.
+  bool bad_json = false;      // bad_json: the JSON cut in half
+  bool json_missing = false;  // json_missing: the first required property left out
 };
 
 Script script_for(const std::vector<Directive>& directives, std::string_view model);

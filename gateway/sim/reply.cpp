@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "gateway/sim/directives.hpp"
+#include "gateway/sim/tool_calls.hpp"
 #include "gateway/sim/eval_answers.hpp"
 
 namespace gw::sim {
@@ -55,7 +56,7 @@ void append_logprob_entry(std::string& out, std::string_view token, double logpr
 }
 
 void append_usage(std::string& out, const ReplyPlan& plan) {
-  const uint64_t completion = plan.tokens.size();
+  const uint64_t completion = plan.tokens.size() + plan.tool_tokens;
   out += "\"usage\":{\"prompt_tokens\":";
   append_number(out, uint64_t{plan.prompt_tokens});
   out += ",\"completion_tokens\":";
@@ -114,6 +115,7 @@ std::variant<ChatRequest, RequestError> parse_chat_request(std::string_view body
     if (role->get_ref<const std::string&>() == "user") req.last_user_text = text;
   }
   req.messages_hash = hash;
+  req.agent = read_agent_request(doc);
 
   if (auto it = doc.find("stream"); it != doc.end() && !it->is_null()) {
     if (!it->is_boolean()) return invalid("'stream' must be a boolean", "stream");
@@ -171,7 +173,19 @@ ReplyPlan plan_reply(const ChatRequest& request, const ModelProfile& profile, ui
     return plan;
   }
 
-  if (script.echo) {
+  const AgentAnswer agent = plan_agent_answer(request.agent, script, request.messages_hash % 100000);
+  const bool scripted_text = script.echo || script.text || script.refuse || script.short_answer;
+  if (!agent.calls.empty()) {
+    plan.tokens = tokenize(agent.text.value_or(""));
+    plan.tool_calls = agent.calls;
+    plan.argument_pieces = agent.argument_pieces;
+    for (const auto& call : agent.calls) {
+      plan.tool_tokens += estimate_prompt_tokens(call.name.size() + call.arguments.size());
+    }
+    plan.finish_reason = "tool_calls";
+  } else if (agent.text && !scripted_text) {
+    plan.tokens = tokenize(*agent.text);  // structured output
+  } else if (script.echo) {
     plan.tokens = tokenize(strip_directives(request.last_user_text));
   } else if (script.text) {
     plan.tokens = tokenize(*script.text);
@@ -228,7 +242,15 @@ std::string completion_body(const ChatRequest& request, const ReplyPlan& plan, s
     out += "\"choices\":[]";
   } else {
     out += "\"choices\":[{\"index\":0,\"message\":{\"role\":\"assistant\",\"content\":";
-    append_json_string(out, plan.tokens.text());
+    if (plan.tokens.empty() && !plan.tool_calls.empty()) {
+      out += "null";  // what OpenAI sends for a bare tool call
+    } else {
+      append_json_string(out, plan.tokens.text());
+    }
+    if (!plan.tool_calls.empty()) {
+      out += ',';
+      append_tool_calls(out, plan.tool_calls);
+    }
     out += "},\"logprobs\":";
     if (request.logprobs) {
       out += "{\"content\":[";
@@ -294,6 +316,14 @@ std::string ChunkRenderer::usage() const {
   out += "\"choices\":[],";
   append_usage(out, plan_);
   out += "}\n\n";
+  return out;
+}
+
+std::string ChunkRenderer::delta(std::string_view delta_json) const {
+  std::string out = prefix_;
+  out += "\"choices\":[{\"index\":0,\"delta\":";
+  out += delta_json;
+  out += ",\"logprobs\":null,\"finish_reason\":null}]}\n\n";
   return out;
 }
 

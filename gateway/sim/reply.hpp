@@ -10,6 +10,7 @@
 #include "gateway/http/json_text.hpp"
 #include "gateway/sim/answer.hpp"
 #include "gateway/sim/simulator.hpp"
+#include "gateway/sim/tool_calls.hpp"
 
 namespace gw::sim {
 
@@ -22,6 +23,7 @@ struct ChatRequest {
   uint64_t messages_hash = 0;  // over roles and texts, not raw bytes: a proxy may re-serialise
   size_t prompt_chars = 0;
   std::string last_user_text;
+  AgentRequest agent;  // tools and response_format
 };
 
 struct RequestError {
@@ -47,6 +49,9 @@ struct ReplyPlan {
   std::optional<uint32_t> stall_after;  // stream: go silent after this many tokens
   bool usage = true;
   uint32_t prompt_tokens = 0;
+  std::vector<SimToolCall> tool_calls;  // after the text (a preamble, often empty)
+  uint32_t argument_pieces = 3;         // stream: deltas per call's arguments
+  uint32_t tool_tokens = 0;             // completion tokens of the calls' arguments
 };
 
 ReplyPlan plan_reply(const ChatRequest& request, const ModelProfile& profile, uint64_t seed);
@@ -72,6 +77,7 @@ class ChunkRenderer {
   std::string finish() const;
   std::string usage() const;
   std::string no_choices() const;  // the `empty` behaviour
+  std::string delta(std::string_view delta_json) const;  // e.g. a tool-call delta
   static std::string_view done() { return "data: [DONE]\n\n"; }
 
  private:

@@ -215,6 +215,17 @@ class Connection {
         if (co_await flush()) co_await stall();
         co_return After::close;
       }
+      // Tool calls after the text, paced like tokens: a first delta with the name, then the
+      // arguments in pieces, as OpenAI streams them.
+      size_t step = i;
+      for (size_t c = 0; c < plan.tool_calls.size(); ++c) {
+        for (const std::string& d : tool_call_deltas(plan.tool_calls[c], c, plan.argument_pieces)) {
+          if (!co_await flush_then_pause(first_token_at + gap * static_cast<int64_t>(step++))) {
+            co_return aborted();
+          }
+          emit(chunks.delta(d));
+        }
+      }
       emit(chunks.finish());
     }
     if (chat.include_usage && plan.usage) emit(chunks.usage());
