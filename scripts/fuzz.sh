@@ -50,7 +50,7 @@ for t in "${targets[@]}"; do
     -timeout="$input_timeout_s" -print_final_stats=1 -artifact_prefix="$artifacts/" \
     "$corpus" "$root/tests/fuzz/corpus/$t" >"$log" 2>&1 || status=$?
   # The last status line and the final statistics: runs, execs/s, coverage.
-  grep -E '^#[0-9]+ +(DONE|pulse|NEW|REDUCE)' "$log" | tail -1 || true
+  grep -E '^#[0-9]+[[:space:]]+(DONE|pulse|NEW|REDUCE)' "$log" | tail -1 || true
   grep -E '^stat::(number_of_executed_units|average_exec_per_sec|peak_rss_mb)' "$log" | tr '\n' ' '
   echo
   if ((status != 0)); then
