@@ -2,9 +2,11 @@
 # README command 2 (and CI): install what is needed, build, and run every test: unit tests,
 # integration tests against real processes, a real Prometheus, headless Chromium; then the unit
 # and integration suites again under ASan+UBSan (scripts/test-sanitized.sh, build-asan/), and a
-# short bounded run of every libFuzzer target (scripts/fuzz.sh all, build-fuzz/).
+# short bounded run of every libFuzzer target (scripts/fuzz.sh all, build-fuzz/), and a short
+# soak run (scripts/soak.sh; the long one is run by hand, docs/testing.md).
 #   GW_TEST_SANITIZED=0        skip the sanitized run
 #   GW_TEST_FUZZ_SECONDS=N     seconds per fuzz target (default 20; 0 skips the fuzz run)
+#   GW_TEST_SOAK_SECONDS=N     the soak smoke run against build/ (default 25; 0 skips it)
 # Every step runs even when an earlier one failed; the exit status is non-zero if any did.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -24,6 +26,10 @@ fi
 fuzz_seconds="${GW_TEST_FUZZ_SECONDS:-20}"
 if ((fuzz_seconds > 0)); then
   scripts/fuzz.sh all "$fuzz_seconds" || failed+=("fuzz")
+fi
+soak_seconds="${GW_TEST_SOAK_SECONDS:-25}"
+if ((soak_seconds > 0)); then
+  GW_BUILD_DIR="$PWD/build" scripts/soak.sh "$soak_seconds" || failed+=("soak")
 fi
 if ((${#failed[@]})); then
   echo "test: FAILED: ${failed[*]}" >&2
