@@ -25,6 +25,14 @@ const GATEWAY_BIN = path.join(buildDir, 'hybrid-gateway');
 const SIM_BIN = path.join(buildDir, 'llm-sim');
 
 const { default: OpenAI } = await import('openai');
+// Imported before any test is declared: node:test runs the after() hook once the tests declared
+// so far are done, so a later top-level await would find the processes stopped.
+const { generateText, streamText, tool, stepCountIs } = await import('ai');
+const { createOpenAICompatible } = await import('@ai-sdk/openai-compatible');
+const { createOpenAI } = await import('@ai-sdk/openai');
+const { z } = await import('zod');
+const { ChatOpenAI } = await import('@langchain/openai');
+const { HumanMessage, ToolMessage } = await import('@langchain/core/messages');
 
 // ---------------- processes: every one stopped by its PID ----------------
 
@@ -263,4 +271,86 @@ test('structured output {"ok":true} is the draft, not chars_under', async () => 
   }).withResponse();
   assert.equal(response.headers.get('x-gateway-route'), 'draft');
   assert.deepEqual(JSON.parse(data.choices[0].message.content), { ok: true });
+});
+
+// ---------------- agent frameworks (pinned in package.json: newest that run on Node 20) ----------------
+
+
+const weatherTool = () => tool({
+  description: 'Current weather in a city',
+  inputSchema: z.object({ city: z.string(), unit: z.enum(['C', 'F']) }),
+  execute: async ({ city, unit }) => ({ city, unit, temperature: 21 }),
+});
+
+// Both AI SDK providers that speak Chat Completions: @ai-sdk/openai-compatible, and
+// @ai-sdk/openai's .chat() (its default model, createOpenAI()(id), uses /v1/responses).
+const aiSdkModels = () => [
+  ['openai-compatible', createOpenAICompatible({ name: 'gw', baseURL: `http://127.0.0.1:${gwPort}/v1`, apiKey: 'unused' })('auto')],
+  ['openai .chat()', createOpenAI({ baseURL: `http://127.0.0.1:${gwPort}/v1`, apiKey: 'unused' }).chat('auto')],
+];
+
+test('AI SDK generateText: two-step tool loop on auto, draft both steps, one call per step', async () => {
+  for (const [name, model] of aiSdkModels()) {
+    const calls = await simRequests();
+    const result = await generateText({
+      model, tools: { get_weather: weatherTool() }, stopWhen: stepCountIs(3),
+      prompt: 'What is the weather in Oslo?',
+    });
+    assert.equal(result.steps.length, 2, name);
+    assert.equal(result.steps[0].toolCalls[0].toolName, 'get_weather', name);
+    assert.equal(result.steps[0].toolResults[0].output.temperature, 21, name);
+    for (const step of result.steps) {
+      assert.equal(step.response.headers['x-gateway-route'], 'draft', name);
+    }
+    assert.ok(result.text.length > 20, name);
+    assert.equal(await simRequests() - calls, 2, `${name}: one upstream call per step, no retries`);
+  }
+});
+
+test('AI SDK streamText: two-step tool loop on auto', async () => {
+  for (const [name, model] of aiSdkModels()) {
+    const calls = await simRequests();
+    const result = streamText({
+      model, tools: { get_weather: weatherTool() }, stopWhen: stepCountIs(3),
+      prompt: '[sim:tool_pieces=5] Weather in Bergen?',
+    });
+    const text = await result.text;
+    const steps = await result.steps;
+    assert.equal(steps.length, 2, name);
+    assert.equal(steps[0].toolCalls[0].toolName, 'get_weather', name);
+    assert.equal(steps[0].response.headers['x-gateway-route'], 'draft', name);
+    assert.ok(text.length > 20, name);
+    assert.equal(await simRequests() - calls, 2, name);
+  }
+});
+
+test('LangChain ChatOpenAI: bindTools tool loop and withStructuredOutput(functionCalling) on auto', async () => {
+  const llm = new ChatOpenAI({
+    model: 'auto', apiKey: 'unused', configuration: { baseURL: `http://127.0.0.1:${gwPort}/v1` },
+  });
+  const weather = {
+    type: 'function',
+    function: {
+      name: 'get_weather', description: 'Current weather in a city',
+      parameters: { type: 'object', properties: { city: { type: 'string' }, unit: { type: 'string', enum: ['C', 'F'] } },
+        required: ['city', 'unit'] },
+    },
+  };
+  const calls = await simRequests();
+  const withTools = llm.bindTools([weather]);
+  const messages = [new HumanMessage('What is the weather in Oslo?')];
+  const first = await withTools.invoke(messages);
+  assert.equal(first.tool_calls.length, 1);
+  assert.equal(first.tool_calls[0].name, 'get_weather');
+  assert.equal(first.response_metadata.model_name ?? first.response_metadata.model, 'phi-4-mini');
+  messages.push(first, new ToolMessage({ tool_call_id: first.tool_calls[0].id, content: '{"temperature":21}' }));
+  const second = await withTools.invoke(messages);
+  assert.equal((second.tool_calls ?? []).length, 0);
+  assert.ok(String(second.content).length > 20);
+  assert.equal(await simRequests() - calls, 2, 'one upstream call per step, no retries');
+
+  const verdict = await llm
+    .withStructuredOutput(z.object({ ok: z.boolean() }), { method: 'functionCalling', name: 'verdict' })
+    .invoke('Is the plan ok?');
+  assert.deepEqual(verdict, { ok: true });
 });
