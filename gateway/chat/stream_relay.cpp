@@ -59,7 +59,10 @@ net::awaitable<bool> relay_events(Exchange& ex, upstream::Call& call, UpstreamLe
   for (;;) {
     out.clear();
     while (auto ev = parser.next()) {
-      if (observe && ev->has_data && ev->data != "[DONE]") {
+      // Observed for the late judgement only up to routing.draft_max_bytes: a stream may run
+      // for minutes, and what is relayed is never kept.
+      if (observe && ev->has_data && ev->data != "[DONE]" &&
+          observe->text.size() <= ex.cfg().routing.draft_max_bytes) {
         if (auto chunk = read_chunk(ev->data)) accumulate(*observe, *chunk);
       }
       append_event(out, *ev, edits, leg);
