@@ -124,6 +124,7 @@ net::awaitable<void> reply_too_large(ThreadContext& t, beast::tcp_stream& stream
 net::awaitable<error_code> read_body_within(beast::tcp_stream& stream, beast::flat_buffer& buffer,
                                             bhttp::request_parser<bhttp::string_body>& parser,
                                             std::chrono::milliseconds allowance) {
+  if (parser.is_done()) co_return error_code{};  // no body (a GET): nothing to wait for
   enum class Timer { armed, fired, disarmed };
   auto state = std::make_shared<Timer>(Timer::armed);
   stream.expires_never();
