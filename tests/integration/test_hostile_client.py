@@ -324,6 +324,24 @@ class ReloadOnOpenConnectionsTest(unittest.TestCase):
         finally:
             gw.close()
 
+    def test_origin_removed_by_reload_is_not_allowed_on_open_connection(self):
+        gw = Gateway(config_yaml(SIM.port, cors={"allow_origins": ["http://a.example"]}))
+        try:
+            s = raw_connect(gw.port)
+            mark = gw.mark()
+            gw.reload(config_yaml(SIM.port, cors={"allow_origins": ["http://b.example"]}))
+            self.assertIsNotNone(gw.wait_event("reloaded", start=mark), gw.output()[-2000:])
+            s.sendall(head_of(b"GET", b"/v1/models", [b"Host: x", b"Origin: http://a.example",
+                                                      b"Connection: close"]))
+            data, _, _ = read_until_close(s, timeout=3)
+            s.close()
+            responses = parse_responses(data)
+            self.assertEqual([r[0] for r in responses], [200], data[:400])
+            self.assertNotIn("access-control-allow-origin", responses[0][1],
+                             "an origin removed by the reload is still allowed")
+        finally:
+            gw.close()
+
     def test_model_removed_by_reload_is_404_on_open_connection(self):
         gw = Gateway(config_yaml(SIM.port, models={"extra-model": {
             "upstream": "http://127.0.0.1:%d/v1" % SIM.port, "upstream_model": "phi-4-mini"}}))
