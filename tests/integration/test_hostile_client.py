@@ -369,10 +369,10 @@ class DrainTest(unittest.TestCase):
         gw = Gateway(config_yaml(SIM.port))
         try:
             s = raw_connect(gw.port)
-            body = json.dumps(chat("phi-4-mini", "[sim:ttft=600][sim:tokens=5]")).encode()
+            body = json.dumps(chat("phi-4-mini", "[sim:ttft=1500][sim:tokens=5]")).encode()
             s.sendall(head_of(b"POST", CHAT.encode(), [b"Host: x", b"Content-Type: application/json",
                                                         b"Content-Length: %d" % len(body)]) + body)
-            time.sleep(0.2)
+            time.sleep(0.5)  # the request is in flight (read, waiting for its upstream)
             gw.signal(signal.SIGTERM)
             data, closed, _ = read_until_close(s, timeout=4)
             s.close()
@@ -393,7 +393,7 @@ class DrainTest(unittest.TestCase):
             s.sendall(head_of(b"POST", CHAT.encode(), [b"Host: x", b"Content-Type: application/json",
                                                         b"x-request-id: pending-at-drain",
                                                         b"Content-Length: %d" % len(body)]) + body)
-            time.sleep(0.2)
+            time.sleep(0.5)  # the request is in flight (read, waiting for its upstream)
             gw.signal(signal.SIGTERM)
             data, closed, _ = read_until_close(s, timeout=5)
             s.close()
