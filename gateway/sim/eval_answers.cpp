@@ -56,7 +56,7 @@ std::string number_text(double v) {
     return std::to_string(static_cast<int64_t>(v));
   }
   char buf[32];
-  std::snprintf(buf, sizeof buf, "%.4g", v);
+  std::snprintf(buf, sizeof buf, "%.10g", v);
   return buf;
 }
 
@@ -80,9 +80,15 @@ std::string answer_text(const KeyedItem& item, bool right, uint64_t h) {
     if (!right && unit(h ^ 0x5bd1e995) < 0.25 && item.domain == "grounded")
       return std::string(kRefusal);
     const double got = right ? want : want + static_cast<double>(1 + h % 9) * (want >= 10 ? 10 : 1);
+    std::string lead;  // required phrases, when the item has any, come first
+    if (right && ref.contains("phrases") && ref["phrases"].is_array()) {
+      for (const json& p : ref["phrases"]) {
+        if (p.is_string()) lead += p.get<std::string>() + ". ";
+      }
+    }
     out = item.domain == "factual"
               ? "It is " + number_text(got) + "."
-              : "Working through the numbers step by step gives:\n" + number_text(got);
+              : lead + "Working through the numbers step by step gives:\n" + number_text(got);
     return out;
   }
   if (ref.contains("answer") && ref["answer"].is_string()) {
