@@ -1,12 +1,14 @@
 # The daemon: libraries split by concern, so tests link only what they need.
 add_library(gateway_http STATIC
-  http/openai_error.cpp http/cors.cpp http/sse_parser.cpp http/json_text.cpp
+  http/openai_error.cpp http/rate_limit_hints.cpp http/cors.cpp http/sse_parser.cpp http/json_text.cpp
   trace/request_trace.cpp log/access_log.cpp chat/chat_request.cpp chat/completion.cpp
   chat/upstream_body.cpp server/request_framing.cpp)
 # Reading untrusted upstream answers: bounded extractors, secret redaction.
 target_sources(gateway_http PRIVATE http/error_fields.cpp http/redact.cpp chat/whole_completion.cpp)
 # A draft's tool calls, whole or from stream deltas, for the judge.
 target_sources(gateway_http PRIVATE chat/draft_tool_calls.cpp)
+# The other OpenAI endpoints' request bodies (pure parsing, unit-tested).
+target_sources(gateway_http PRIVATE api/passthrough_request.cpp)
 target_include_directories(gateway_http PUBLIC ${PROJECT_SOURCE_DIR})
 target_link_libraries(gateway_http PUBLIC nlohmann_json::nlohmann_json gateway_config policies
   Threads::Threads)
@@ -15,6 +17,7 @@ add_library(gateway_core STATIC
   upstream/pool.cpp upstream/call.cpp
   server/serving_config.cpp server/exchange.cpp server/client_session.cpp server/api_router.cpp server/gateway.cpp
   chat/chat_handler.cpp chat/forward.cpp chat/stream_relay.cpp chat/hybrid_flow.cpp
+  api/models_handler.cpp api/passthrough_handler.cpp
   admin/admin_handlers.cpp metrics/metrics.cpp metrics/cost.cpp)
 target_link_libraries(gateway_core PUBLIC gateway_http gateway_config policies
   Boost::headers OpenSSL::SSL OpenSSL::Crypto Threads::Threads prometheus-cpp::core)

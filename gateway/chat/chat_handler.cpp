@@ -4,24 +4,12 @@
 #include "gateway/chat/forward.hpp"
 #include "gateway/chat/hybrid_flow.hpp"
 #include "gateway/chat/upstream_body.hpp"
-#include "gateway/metrics/metrics.hpp"
+#include "gateway/metrics/inflight_gauge.hpp"
 
 namespace gw::chat {
 
 namespace {
 constexpr std::size_t kMaxLoggedPromptBytes = 2048;
-
-// gateway_inflight_requests follows every exit path.
-struct InflightGauge {
-  prometheus::Gauge* g;
-  explicit InflightGauge(Metrics* m) : g(m ? &m->inflight_requests : nullptr) {
-    if (g) g->Increment();
-  }
-  ~InflightGauge() {
-    if (g) g->Decrement();
-  }
-};
-
 }  // namespace
 
 net::awaitable<void> handle_chat(Exchange& ex) {
@@ -57,36 +45,6 @@ net::awaitable<void> handle_chat(Exchange& ex) {
   const bool stream = request.stream;
   request.json = nullptr;  // a stream can last minutes: do not keep the parsed body that long
   co_await forward(ex, *model, std::move(body), stream, edits);
-}
-
-net::awaitable<void> handle_models(Exchange& ex) {
-  const auto& cfg = ex.cfg();
-  auto created = std::chrono::duration_cast<std::chrono::seconds>(
-                     std::chrono::system_clock::now().time_since_epoch())
-                     .count();
-  nlohmann::json data = nlohmann::json::array();
-  for (const auto& m : cfg.models) {
-    data.push_back({{"id", m.name},
-                    {"object", "model"},
-                    {"created", created},
-                    {"owned_by", "hybrid-gateway"},
-                    {"upstream_model", m.upstream_model},
-                    {"price",
-                     {{"input_per_mtok", m.price.input_per_mtok},
-                      {"output_per_mtok", m.price.output_per_mtok},
-                      {"per_second", m.price.per_second}}}});
-  }
-  data.push_back({{"id", cfg.routing.model_alias},
-                  {"object", "model"},
-                  {"created", created},
-                  {"owned_by", "hybrid-gateway"},
-                  {"routing",
-                   {{"draft", cfg.routing.draft},
-                    {"escalate", cfg.routing.escalate},
-                    {"on_escalate", policies::to_string(cfg.routing.on_escalate)},
-                    {"hold_tokens", cfg.routing.hold_tokens}}}});
-  nlohmann::json list = {{"object", "list"}, {"data", std::move(data)}};
-  co_await ex.reply(200, list.dump(), "application/json");
 }
 
 }  // namespace gw::chat

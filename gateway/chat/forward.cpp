@@ -56,12 +56,12 @@ net::awaitable<void> cut_after(Exchange& ex, Clock::time_point when) {
 }
 
 net::awaitable<void> relay(Exchange& ex, const config::Model& m, std::string body, bool stream,
-                           const StreamEdits& edits) {
+                           const StreamEdits& edits, std::string_view path) {
   UpstreamLeg& leg = ex.trace.new_leg(m);
   leg.prepared = Clock::now();
   ex.trace.answered = &m;
   upstream::Call call(ex.thread.pool, m, leg, request_deadline(ex));
-  auto err = co_await call.start(std::move(body), stream, ex.trace.request_id);
+  auto err = co_await call.start(std::move(body), stream, ex.trace.request_id, path);
   if (err != upstream::CallError::none) {
     co_await ex.reply_error(call_failure(err, call, m));
     co_return;
@@ -147,7 +147,11 @@ net::awaitable<http::OpenAiError> upstream_status_error(upstream::Call& call,
   if (err != upstream::CallError::none && err != upstream::CallError::too_large) {
     co_return call_failure(err, call, m);
   }
-  co_return http::wrap_upstream_error(call.status(), upstream_body, m.name);
+  http::OpenAiError error = http::wrap_upstream_error(call.status(), upstream_body, m.name);
+  for (const auto& field : call.response_fields()) {
+    http::keep_rate_limit_hint(error.headers, field.name_string(), field.value());
+  }
+  co_return error;
 }
 
 Clock::time_point request_deadline(const Exchange& ex) {
@@ -185,8 +189,8 @@ net::awaitable<void> until_client_leaves(Exchange& ex, net::awaitable<void> work
 }
 
 net::awaitable<void> forward(Exchange& ex, const config::Model& model, std::string body,
-                             bool stream, const StreamEdits& edits) {
-  co_await until_client_leaves(ex, relay(ex, model, std::move(body), stream, edits));
+                             bool stream, const StreamEdits& edits, std::string_view path) {
+  co_await until_client_leaves(ex, relay(ex, model, std::move(body), stream, edits, path));
 }
 
 }  // namespace gw::chat

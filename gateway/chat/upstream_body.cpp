@@ -7,8 +7,8 @@ constexpr std::string_view kIncludeUsage = R"("stream_options":{"include_usage":
 }
 
 std::string direct_body(const ChatRequest& request, const config::Model& model,
-                        std::string client_body, StreamEdits& edits) {
-  bool add_usage = request.stream && !request.include_usage;
+                        std::string client_body, StreamEdits& edits, bool stream_usage_option) {
+  bool add_usage = stream_usage_option && request.stream && !request.include_usage;
   edits.drop_usage = add_usage;
   if (model.upstream_model == request.model) {
     if (!add_usage) return client_body;

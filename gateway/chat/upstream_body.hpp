@@ -11,9 +11,11 @@ namespace gw::chat {
 
 // A direct request: the client's bytes as sent whenever possible (no re-serialisation); the
 // model name substituted when `upstream_model` differs; streams ask for usage (for the token
-// and cost metrics), and `edits` then drops it for a client that did not ask.
+// and cost metrics), and `edits` then drops it for a client that did not ask. Endpoints whose
+// streams always carry usage (the Responses API) pass `stream_usage_option` false: no edits.
 std::string direct_body(const ChatRequest& request, const config::Model& model,
-                        std::string client_body, StreamEdits& edits);
+                        std::string client_body, StreamEdits& edits,
+                        bool stream_usage_option = true);
 
 // A leg of a routed (`auto`) request: the request with `messages` replaced when given, sent to
 // `model` as a stream or not, asking for logprobs when the judge needs them.

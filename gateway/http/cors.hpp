@@ -30,7 +30,9 @@ inline constexpr std::string_view kCorsDefaultAllowHeaders = "Authorization, Con
 inline constexpr std::size_t kCorsMaxRequestHeadersBytes = 2048;
 inline constexpr std::string_view kCorsExposeHeaders =
     "x-gateway-route, x-gateway-model, x-gateway-escalation-reason, Server-Timing, "
-    "x-request-id";
+    "x-request-id, retry-after, retry-after-ms, x-ratelimit-limit-requests, "
+    "x-ratelimit-remaining-requests, x-ratelimit-reset-requests, x-ratelimit-limit-tokens, "
+    "x-ratelimit-remaining-tokens, x-ratelimit-reset-tokens";
 inline constexpr std::string_view kCorsMaxAgeSeconds = "600";
 
 }  // namespace gw::http

@@ -6,6 +6,8 @@
 #include <string>
 #include <string_view>
 
+#include "gateway/http/rate_limit_hints.hpp"
+
 namespace gw::http {
 
 struct OpenAiError {
@@ -14,6 +16,7 @@ struct OpenAiError {
   std::string type;                  // invalid_request_error, authentication_error, ...
   std::optional<std::string> param;  // JSON null when absent
   std::optional<std::string> code;   // JSON null when absent
+  HeaderLines headers{};             // sent with it: an upstream's rate-limit hints
 
   std::string body() const;  // the JSON object, serialised
 };

@@ -3,6 +3,8 @@
 #include <cctype>
 
 #include "gateway/admin/admin_handlers.hpp"
+#include "gateway/api/models_handler.hpp"
+#include "gateway/api/passthrough_handler.hpp"
 #include "gateway/chat/chat_handler.hpp"
 #include "gateway/ui/assets.hpp"
 
@@ -70,14 +72,22 @@ net::awaitable<void> route_api(Exchange& ex) {
   }
   bool chat = path == "/v1/chat/completions";
   bool models = path == "/v1/models";
-  if (chat || models) {
+  // /v1/models/{id}: ids may hold ':' or an encoded '/' (Ollama's `phi4-mini:latest`).
+  constexpr std::string_view kModelPrefix = "/v1/models/";
+  bool model =
+      path.size() > kModelPrefix.size() && path.substr(0, kModelPrefix.size()) == kModelPrefix;
+  const api::Endpoint* passthrough = nullptr;
+  for (const api::Endpoint* e : {&api::kResponses, &api::kCompletions, &api::kEmbeddings}) {
+    if (path == e->path) passthrough = e;
+  }
+  if (chat || models || model || passthrough) {
     if (!authorized(ex.cfg().auth, ex.req[bhttp::field::authorization])) {
       co_await ex.reply_error(
           http::make_error(401, "invalid or missing API key: send 'Authorization: Bearer <key>'",
                            "invalid_api_key"));
       co_return;
     }
-    if (chat && method != bhttp::verb::post) {
+    if ((chat || passthrough) && method != bhttp::verb::post) {
       co_await method_not_allowed(ex, "POST");
       co_return;
     }
@@ -92,8 +102,12 @@ net::awaitable<void> route_api(Exchange& ex) {
     // Not `co_await (c ? a : b)`: GCC 12 destroys that temporary awaitable twice.
     if (chat) {
       co_await chat::handle_chat(ex);
+    } else if (passthrough) {
+      co_await api::handle_passthrough(ex, *passthrough);
+    } else if (model) {
+      co_await api::handle_model(ex, path.substr(kModelPrefix.size()));
     } else {
-      co_await chat::handle_models(ex);
+      co_await api::handle_models(ex);
     }
     co_return;
   }

@@ -96,6 +96,8 @@ Script script_for(const std::vector<Directive>& directives, std::string_view mod
       if (auto x = number<double>(v); x && *x >= 0) s.tokens_per_s = x;
     } else if (n == "error") {
       if (auto x = number<unsigned>(v); x && *x >= 100 && *x <= 599) s.error_status = x;
+    } else if (n == "retry_after") {
+      if (auto x = number<uint32_t>(v)) s.retry_after_s = x;
     } else if (n == "garbage") {
       s.garbage = true;
     } else if (n == "empty") {

@@ -33,6 +33,7 @@ struct Script {
   std::optional<uint32_t> ttft_ms;
   std::optional<double> tokens_per_s;
   std::optional<unsigned> error_status;
+  std::optional<uint32_t> retry_after_s;  // error answers carry retry-after and x-ratelimit-*
   bool garbage = false;
   bool empty = false;
   std::optional<uint32_t> cut_after;

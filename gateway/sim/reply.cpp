@@ -154,6 +154,7 @@ ReplyPlan plan_reply(const ChatRequest& request, const ModelProfile& profile, ui
   if (script.error_status) {
     plan.outcome = Outcome::error;
     plan.error_status = *script.error_status;
+    plan.retry_after_s = script.retry_after_s;
     return plan;
   }
   if (script.garbage) {

@@ -40,6 +40,7 @@ enum class Outcome { answer, error, garbage, empty, cut, stall };
 struct ReplyPlan {
   Outcome outcome = Outcome::answer;
   unsigned error_status = 0;
+  std::optional<uint32_t> retry_after_s;  // error: send retry-after and x-ratelimit-* headers
   Tokens tokens;
   std::string_view finish_reason = "stop";
   double logprob = -0.2;

@@ -15,9 +15,15 @@
 #include <charconv>
 #include <chrono>
 #include <cstdint>
+#include <memory>
 #include <nlohmann/json.hpp>
+#include <utility>
+#include <vector>
 
+#include "gateway/sim/completions.hpp"
+#include "gateway/sim/embeddings.hpp"
 #include "gateway/sim/reply.hpp"
+#include "gateway/sim/responses_api.hpp"
 
 namespace gw::sim {
 namespace {
@@ -35,6 +41,20 @@ constexpr uint32_t kMaxHeaderBytes = 64 * 1024;
 constexpr auto kStallRecheck = std::chrono::hours(1);
 
 enum class After { keep_open, close };
+using HeaderList = std::vector<std::pair<std::string, std::string>>;
+// The OpenAI APIs served besides chat, each by its own wire format.
+enum class Api { responses, completions, embeddings };
+
+// What an API server that limits rates sends with a 429/503: when to retry, and the budget.
+HeaderList rate_limit_headers(const ReplyPlan& plan) {
+  if (!plan.retry_after_s) return {};
+  const std::string s = std::to_string(*plan.retry_after_s);
+  return {{"retry-after", s},
+          {"retry-after-ms", std::to_string(uint64_t{*plan.retry_after_s} * 1000)},
+          {"x-ratelimit-limit-requests", "60"},
+          {"x-ratelimit-remaining-requests", "0"},
+          {"x-ratelimit-reset-requests", s + "s"}};
+}
 
 int64_t unix_now() {
   return std::chrono::duration_cast<std::chrono::seconds>(
@@ -90,6 +110,13 @@ class Connection {
     if (path == "/v1/chat/completions") {
       if (request.method() != http::verb::post) co_return co_await method_not_allowed(keep_alive);
       co_return co_await chat(request);
+    }
+    for (const auto& [api_path, api] : {std::pair{"/v1/responses", Api::responses},
+                                        std::pair{"/v1/completions", Api::completions},
+                                        std::pair{"/v1/embeddings", Api::embeddings}}) {
+      if (path != api_path) continue;
+      if (request.method() != http::verb::post) co_return co_await method_not_allowed(keep_alive);
+      co_return co_await other_api(request, api);
     }
     if (path == "/healthz" && get)
       co_return co_await send(http::status::ok, "text/plain", "ok\n", keep_alive);
@@ -155,7 +182,7 @@ class Connection {
         co_return co_await send(static_cast<http::status>(plan.error_status), "application/json",
                                 error_body("simulated upstream error",
                                            error_type(plan.error_status), "", "simulated_error"),
-                                keep_alive);
+                                keep_alive, rate_limit_headers(plan));
       case Outcome::garbage:
         co_return co_await send(http::status::ok, "text/plain", "this is not json", keep_alive);
       case Outcome::cut:
@@ -235,6 +262,118 @@ class Connection {
     co_return After::keep_open;
   }
 
+  // /v1/responses, /v1/completions, /v1/embeddings: the same planner and directives as chat,
+  // each answer in its own API's wire format.
+  net::awaitable<After> other_api(const http::request<http::string_body>& request, Api api) {
+    state_.requests.fetch_add(1, std::memory_order_relaxed);
+    const auto auth = request.find(http::field::authorization);
+    state_.record(request.body(),
+                  auth == request.end() ? std::string_view{} : std::string_view(auth->value()),
+                  request.target());
+    const bool keep_alive = request.keep_alive();
+    std::variant<ChatRequest, RequestError> parsed = RequestError{};
+    EmbeddingsRequest embeddings;
+    if (api == Api::embeddings) {
+      auto e = parse_embeddings_request(request.body());
+      if (auto* err = std::get_if<RequestError>(&e)) {
+        parsed = *err;
+      } else {
+        embeddings = std::get<EmbeddingsRequest>(std::move(e));
+        parsed = embeddings.chat;
+      }
+    } else {
+      parsed = api == Api::responses ? parse_responses_request(request.body())
+                                     : parse_completions_request(request.body());
+    }
+    if (auto* err = std::get_if<RequestError>(&parsed)) {
+      co_return co_await send(
+          static_cast<http::status>(err->status), "application/json",
+          error_body(err->message, "invalid_request_error", err->param, err->code), keep_alive);
+    }
+    const ChatRequest& req = std::get<ChatRequest>(parsed);
+    const ModelProfile* profile = state_.find_profile(req.model);
+    if (profile == nullptr) {
+      co_return co_await send(http::status::not_found, "application/json",
+                              error_body("The model '" + req.model + "' does not exist",
+                                         "invalid_request_error", "model", "model_not_found"),
+                              keep_alive);
+    }
+    const ReplyPlan plan = plan_reply(req, *profile, state_.options().seed);
+    switch (plan.outcome) {
+      case Outcome::error:
+        co_return co_await send(static_cast<http::status>(plan.error_status), "application/json",
+                                error_body("simulated upstream error",
+                                           error_type(plan.error_status), "", "simulated_error"),
+                                keep_alive, rate_limit_headers(plan));
+      case Outcome::garbage:
+        co_return co_await send(http::status::ok, "text/plain", "this is not json", keep_alive);
+      case Outcome::cut:
+        co_return After::close;
+      case Outcome::stall:
+        co_await stall();
+        co_return After::close;
+      case Outcome::answer:
+      case Outcome::empty:
+        break;
+    }
+    // Not `if (!co_await ...)`: GCC 12 miscompiles co_await inside a condition.
+    const bool waited =
+        co_await pause_until(Clock::now() + std::chrono::milliseconds(plan.ttft_ms));
+    if (!waited) co_return aborted();
+    if (api == Api::embeddings) {
+      co_return co_await send(http::status::ok, "application/json",
+                              embeddings_body(embeddings, plan), keep_alive);
+    }
+    const std::string id = "sim-" + std::to_string(state_.next_id.fetch_add(1) + 1);
+    std::unique_ptr<AnswerWire> wire;
+    if (api == Api::responses) {
+      wire = std::make_unique<ResponsesWire>(req, plan, id, unix_now());
+    } else {
+      wire = std::make_unique<CompletionsWire>(req, plan, id, unix_now());
+    }
+    if (req.stream) co_return co_await stream_wire(*wire, plan, keep_alive);
+    const auto generation = per_token(plan) * static_cast<int64_t>(plan.tokens.size());
+    const bool generated = co_await pause_until(Clock::now() + generation);
+    if (!generated) co_return aborted();
+    co_return co_await send(http::status::ok, "application/json", wire->body(), keep_alive);
+  }
+
+  // A stream in any API's events, paced like a chat stream (the time to first token is over).
+  net::awaitable<After> stream_wire(const AnswerWire& wire, const ReplyPlan& plan,
+                                    bool keep_alive) {
+    GaugeHold active(state_.active_streams);
+    pending_.assign(
+        "HTTP/1.1 200 OK\r\nServer: llm-sim\r\nContent-Type: text/event-stream\r\n"
+        "Cache-Control: no-cache\r\nTransfer-Encoding: chunked\r\n");
+    pending_ += keep_alive ? "\r\n" : "Connection: close\r\n\r\n";
+    for (const auto& e : wire.opening()) emit(e);
+    const size_t n = plan.outcome == Outcome::empty ? 0 : plan.tokens.size();
+    const size_t cut_at = plan.cut_after ? std::min<size_t>(*plan.cut_after, n) : SIZE_MAX;
+    const size_t stall_at = plan.stall_after ? std::min<size_t>(*plan.stall_after, n) : SIZE_MAX;
+    const auto first_token_at = Clock::now();
+    const auto gap = per_token(plan);
+    size_t i = 0;
+    for (; i < n && i != cut_at && i != stall_at; ++i) {
+      const bool alive = co_await flush_then_pause(first_token_at + gap * static_cast<int64_t>(i));
+      if (!alive) co_return aborted();
+      emit(wire.token(i));
+    }
+    if (i == cut_at) {
+      co_await flush();
+      co_return After::close;
+    }
+    if (i == stall_at) {
+      const bool flushed = co_await flush();
+      if (flushed) co_await stall();
+      co_return After::close;
+    }
+    for (const auto& e : wire.closing()) emit(e);
+    pending_ += "0\r\n\r\n";
+    const bool flushed = co_await flush();
+    if (!flushed) co_return aborted();
+    co_return After::keep_open;
+  }
+
   // Frames one SSE event as an HTTP chunk. Events due at the same instant share one write;
   // anything pending is written before any wait, so no event is ever held back.
   void emit(std::string_view event) {
@@ -276,9 +415,10 @@ class Connection {
   }
 
   net::awaitable<After> send(http::status status, std::string_view content_type, std::string body,
-                             bool keep_alive) {
+                             bool keep_alive, const HeaderList& extra = {}) {
     http::response<http::string_body> response{status, 11};
     response.set(http::field::server, "llm-sim");
+    for (const auto& [name, value] : extra) response.set(name, value);
     response.set(http::field::content_type, content_type);
     response.keep_alive(keep_alive);
     response.body() = std::move(body);

@@ -8,4 +8,4 @@ cd "$(dirname "$0")"
 if [ ! -d node_modules/openai ] || [ ! -d node_modules/ai ] || [ ! -d node_modules/@langchain/openai ]; then
   npm ci --no-audit --no-fund
 fi
-exec node --test --test-concurrency=1 sdk.test.mjs agents.test.mjs
+exec node --test --test-concurrency=1 sdk.test.mjs agents.test.mjs surface.test.mjs

@@ -316,6 +316,41 @@ TEST(EditChunk, NonAsciiSurvivesReserialisation) {
   EXPECT_EQ(json::parse(*out)["choices"][0]["delta"]["content"], "héllo 日本 é");
 }
 
+// Issue 10 item 8: an event the edits leave alone arrives byte for byte (key order, spacing).
+TEST(EditChunk, NullUsageWithDropUsageKeepsTheUpstreamBytes) {
+  StreamEdits e;
+  e.drop_usage = true;
+  const std::string odd =
+      R"({"choices":[{"delta":{"content":"x"} ,"index":0}],  "model":"m","id":"c","usage" : null})";
+  EXPECT_EQ(edit_chunk(odd, e), odd);
+}
+
+TEST(EditChunk, LogprobsAlreadyNullKeepTheUpstreamBytes) {
+  StreamEdits e;
+  e.strip_logprobs = true;
+  const std::string odd = R"({"z":1, "choices":[{"logprobs":null,"delta":{"content":"x"}}]})";
+  EXPECT_EQ(edit_chunk(odd, e), odd);
+  e.model = "m";  // the model already has the name asked for
+  EXPECT_EQ(edit_chunk(R"({"model":"m", "choices":[{"logprobs":null}]})", e),
+            R"({"model":"m", "choices":[{"logprobs":null}]})");
+}
+
+TEST(EditChunk, AnEditKeepsTheUpstreamKeyOrder) {
+  StreamEdits e;
+  e.model = "small";
+  auto out = edit_chunk(R"({"zeta":1,"model":"m","alpha":{"y":1,"b":2}})", e);
+  ASSERT_TRUE(out);
+  EXPECT_EQ(*out, R"({"zeta":1,"model":"small","alpha":{"y":1,"b":2}})");
+}
+
+TEST(UsageIn, ResponsesApiInputOutputTokens) {
+  auto u = usage_in(
+      R"({"type":"response.completed","response":{"usage":{"input_tokens":5,"input_tokens_details":{"cached_tokens":0},"output_tokens":7,"total_tokens":12}}})");
+  EXPECT_TRUE(u.present);
+  EXPECT_EQ(u.prompt_tokens, 5u);
+  EXPECT_EQ(u.completion_tokens, 7u);
+}
+
 TEST(UsageIn, FindsUsage) {
   auto u = usage_in(kUsageOnly);
   EXPECT_TRUE(u.present);

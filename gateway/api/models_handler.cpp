@@ -1,0 +1,100 @@
+#include "gateway/api/models_handler.hpp"
+
+#include <chrono>
+#include <nlohmann/json.hpp>
+
+namespace gw::api {
+
+namespace {
+
+// Bounded: an unknown id is echoed in the 404 message, this much of it.
+constexpr std::size_t kMaxShownIdBytes = 256;
+
+std::int64_t unix_now() {
+  return std::chrono::duration_cast<std::chrono::seconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+nlohmann::json model_object(const config::Model& m, std::int64_t created) {
+  return {{"id", m.name},
+          {"object", "model"},
+          {"created", created},
+          {"owned_by", "hybrid-gateway"},
+          {"upstream_model", m.upstream_model},
+          {"price",
+           {{"input_per_mtok", m.price.input_per_mtok},
+            {"output_per_mtok", m.price.output_per_mtok},
+            {"per_second", m.price.per_second}}}};
+}
+
+nlohmann::json alias_object(const config::Config& cfg, std::int64_t created) {
+  return {{"id", cfg.routing.model_alias},
+          {"object", "model"},
+          {"created", created},
+          {"owned_by", "hybrid-gateway"},
+          {"routing",
+           {{"draft", cfg.routing.draft},
+            {"escalate", cfg.routing.escalate},
+            {"on_escalate", policies::to_string(cfg.routing.on_escalate)},
+            {"hold_tokens", cfg.routing.hold_tokens}}}};
+}
+
+int hex_digit(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+}  // namespace
+
+std::optional<std::string> decode_path_segment(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    char c = s[i];
+    if (c == '%') {
+      if (i + 2 >= s.size()) return std::nullopt;
+      int hi = hex_digit(s[i + 1]);
+      int lo = hex_digit(s[i + 2]);
+      if (hi < 0 || lo < 0) return std::nullopt;
+      c = static_cast<char>(hi * 16 + lo);
+      i += 2;
+    }
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) return std::nullopt;
+    out.push_back(c);
+  }
+  return out;
+}
+
+net::awaitable<void> handle_models(Exchange& ex) {
+  const auto& cfg = ex.cfg();
+  const auto created = unix_now();
+  nlohmann::json data = nlohmann::json::array();
+  for (const auto& m : cfg.models) data.push_back(model_object(m, created));
+  data.push_back(alias_object(cfg, created));
+  nlohmann::json list = {{"object", "list"}, {"data", std::move(data)}};
+  co_await ex.reply(200, list.dump(), "application/json");
+}
+
+net::awaitable<void> handle_model(Exchange& ex, std::string_view encoded_id) {
+  const auto& cfg = ex.cfg();
+  const auto id = decode_path_segment(encoded_id);
+  nlohmann::json object;
+  if (id && *id == cfg.routing.model_alias) {
+    object = alias_object(cfg, unix_now());
+  } else if (const config::Model* m = id ? cfg.find_model(*id) : nullptr) {
+    object = model_object(*m, unix_now());
+  }
+  if (object.is_null()) {
+    const std::string shown = (id ? *id : std::string(encoded_id)).substr(0, kMaxShownIdBytes);
+    co_await ex.reply_error(http::make_error(
+        404, "The model '" + shown + "' does not exist or is not served by this gateway",
+        "model_not_found", "model"));
+    co_return;
+  }
+  co_await ex.reply(200, object.dump(), "application/json");
+}
+
+}  // namespace gw::api

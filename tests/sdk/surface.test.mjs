@@ -1,0 +1,301 @@
+// The OpenAI surface besides chat through the official OpenAI Node SDK (issue 10):
+// models.retrieve, responses.create (stream and not) on a named model and refused on `auto`,
+// completions.create (stream and not), embeddings.create, and a 429 whose retry-after the SDK
+// sees (maxRetries: 0).
+//
+//   tests/sdk/run.sh          (runs every *.test.mjs listed there)
+//
+// Starts its own llm-sim and hybrid-gateway on ephemeral loopback ports and stops both by PID at
+// the end. Env: GW_BUILD_DIR (default ../../build from this file) holds the binaries;
+// GW_ARTIFACTS_DIR (default $GW_BUILD_DIR/test-artifacts) gets sdk-surface/*.log.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import http from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const buildDir = path.resolve(process.env.GW_BUILD_DIR || path.join(here, '../../build'));
+const artifacts = path.join(
+  path.resolve(process.env.GW_ARTIFACTS_DIR || path.join(buildDir, 'test-artifacts')), 'sdk-surface');
+const GATEWAY_BIN = path.join(buildDir, 'hybrid-gateway');
+const SIM_BIN = path.join(buildDir, 'llm-sim');
+
+const { default: OpenAI } = await import('openai');
+
+// ---------------- processes: every one stopped by its PID ----------------
+
+const procs = [];
+const running = (child) => child.exitCode === null && child.signalCode === null;
+function killAll(signal) {
+  for (const p of procs) {
+    if (running(p.child)) { try { process.kill(p.child.pid, signal); } catch (e) { /* gone */ } }
+  }
+}
+process.on('exit', () => killAll('SIGKILL'));
+
+function start(name, argv) {
+  const child = spawn(argv[0], argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
+  const p = { name, child, lines: [], stderr: [], waiters: [] };
+  const pump = (stream, sink) => {
+    let buf = '';
+    stream.setEncoding('utf8');
+    stream.on('data', (d) => {
+      buf += d;
+      let i;
+      while ((i = buf.indexOf('\n')) >= 0) {
+        sink.push(buf.slice(0, i));
+        buf = buf.slice(i + 1);
+        for (const w of p.waiters) w();
+      }
+    });
+  };
+  pump(child.stdout, p.lines);
+  pump(child.stderr, p.stderr);
+  child.on('exit', () => { for (const w of p.waiters) w(); });
+  procs.push(p);
+  return p;
+}
+
+const output = (p) => p.lines.join('\n') + '\n--- stderr ---\n' + p.stderr.join('\n');
+
+function waitLine(p, predicate, timeoutMs = 5000) {
+  return new Promise((resolve, reject) => {
+    let i = 0;
+    const done = () => { clearTimeout(timer); p.waiters = p.waiters.filter((w) => w !== check); };
+    const check = () => {
+      for (; i < p.lines.length; i++) {
+        if (predicate(p.lines[i])) { done(); resolve(p.lines[i]); return; }
+      }
+      if (!running(p.child)) { done(); reject(new Error(p.name + ' exited:\n' + output(p))); }
+    };
+    const timer = setTimeout(() => { done(); reject(new Error(p.name + ' not ready:\n' + output(p))); },
+      timeoutMs);
+    p.waiters.push(check);
+    check();
+  });
+}
+
+async function stop(p, graceMs = 5000) {
+  if (!running(p.child)) return;
+  const exited = new Promise((resolve) => p.child.once('exit', resolve));
+  try { process.kill(p.child.pid, 'SIGTERM'); } catch (e) { return; }
+  const timer = setTimeout(() => {
+    if (running(p.child)) { try { process.kill(p.child.pid, 'SIGKILL'); } catch (e) { /* gone */ } }
+  }, graceMs);
+  await exited;
+  clearTimeout(timer);
+}
+
+function eventOf(line) {
+  if (!line.startsWith('{')) return null;
+  try { return JSON.parse(line).event ?? null; } catch (e) { return null; }
+}
+
+function httpGet(port, urlPath) {
+  return new Promise((resolve, reject) => {
+    const req = http.get({ host: '127.0.0.1', port, path: urlPath, timeout: 3000 }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (d) => { body += d; });
+      res.on('end', () => resolve({ status: res.statusCode, body }));
+    });
+    req.on('timeout', () => req.destroy(new Error('timeout')));
+    req.on('error', reject);
+  });
+}
+
+function metricValue(text, name, labels = {}) {
+  let total = 0;
+  for (const line of text.split('\n')) {
+    const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{(.*)\})? (\S+)$/.exec(line);
+    if (!m || m[1] !== name) continue;
+    const have = {};
+    for (const lm of (m[3] || '').matchAll(/([a-zA-Z_]\w*)="((?:[^"\\]|\\.)*)"/g)) have[lm[1]] = lm[2];
+    if (Object.entries(labels).some(([k, v]) => have[k] !== v)) continue;
+    total += Number(m[4]);
+  }
+  return total;
+}
+
+const tokens = async (model, kind) =>
+  metricValue((await httpGet(adminPort, '/metrics')).body, 'gateway_tokens_total', { model, kind });
+
+// ---------------- fixture ----------------
+
+let sim, gw, gwPort, adminPort;
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'gw-sdk-surface-'));
+
+before(async () => {
+  fs.mkdirSync(artifacts, { recursive: true });
+  sim = start('llm-sim', [SIM_BIN, '--listen', '127.0.0.1:0', '--model', 'phi-4-mini',
+    '--model', 'gpt-oss-20b']);
+  const simPort = Number((await waitLine(sim, (l) => l.includes('listening on'))).trim().split(':').pop());
+  const up = `"http://127.0.0.1:${simPort}/v1"`;
+  const cfg = path.join(tmp, 'gateway.yaml');
+  fs.writeFileSync(cfg, `server:
+  listen: "127.0.0.1:0"
+  admin_listen: "127.0.0.1:0"
+  threads: 1
+models:
+  phi-4-mini:
+    upstream: ${up}
+    price: { input_per_mtok: 0.10, output_per_mtok: 0.40 }
+  gpt-oss-20b:
+    upstream: ${up}
+    price: { input_per_mtok: 0.50, output_per_mtok: 2.00 }
+routing:
+  model_alias: auto
+  draft: phi-4-mini
+  escalate: gpt-oss-20b
+`);
+  gw = start('hybrid-gateway', [GATEWAY_BIN, '--config', cfg]);
+  const ev = JSON.parse(await waitLine(gw, (l) => eventOf(l) === 'listening'));
+  gwPort = Number(ev.listen.split(':').pop());
+  adminPort = Number(ev.admin.split(':').pop());
+});
+
+after(async () => {
+  try {
+    for (const p of [gw, sim]) if (p) await stop(p);
+  } finally {
+    killAll('SIGKILL');
+    for (const p of procs) {
+      try { fs.writeFileSync(path.join(artifacts, p.name + '.log'), output(p) + '\n'); } catch (e) { /* */ }
+    }
+    fs.rmSync(tmp, { recursive: true, force: true });
+  }
+});
+
+const client = (opts = {}) => new OpenAI({
+  baseURL: `http://127.0.0.1:${gwPort}/v1`, apiKey: 'unused', maxRetries: 0, timeout: 20000, ...opts,
+});
+
+async function expectError(promise) {
+  try {
+    await promise;
+  } catch (e) {
+    return e;
+  }
+  assert.fail('expected the SDK to throw');
+}
+
+// ---------------- tests ----------------
+
+test('models.retrieve: auto and a named model', async () => {
+  const auto = await client().models.retrieve('auto');
+  assert.equal(auto.id, 'auto');
+  assert.equal(auto.object, 'model');
+  const phi = await client().models.retrieve('phi-4-mini');
+  assert.equal(phi.id, 'phi-4-mini');
+  assert.equal(phi.owned_by, 'hybrid-gateway');
+  const err = await expectError(client().models.retrieve('no-such-model'));
+  assert.ok(err instanceof OpenAI.NotFoundError, String(err));
+  assert.equal(err.code, 'model_not_found');
+});
+
+test('responses.create non-stream on a named model: output_text, usage, gateway headers', async () => {
+  const before = await tokens('phi-4-mini', 'completion');
+  const { data, response } = await client().responses
+    .create({ model: 'phi-4-mini', input: '[sim:tokens=7] Say hello' }).withResponse();
+  assert.equal(data.object, 'response');
+  assert.equal(data.status, 'completed');
+  assert.equal(data.output_text.split(' ').length, 7);
+  assert.equal(data.usage.output_tokens, 7);
+  assert.equal(response.headers.get('x-gateway-route'), 'direct');
+  assert.equal(response.headers.get('x-gateway-model'), 'phi-4-mini');
+  assert.equal(await tokens('phi-4-mini', 'completion') - before, 7);
+});
+
+test('responses.create stream on a named model: the SDK sees the Responses event types', async () => {
+  const stream = await client().responses.create({
+    model: 'gpt-oss-20b', input: [{ role: 'user', content: '[sim:tokens=5] Say hello' }], stream: true,
+  });
+  const types = [];
+  let text = '';
+  let completed;
+  for await (const event of stream) {
+    types.push(event.type);
+    if (event.type === 'response.output_text.delta') text += event.delta;
+    if (event.type === 'response.completed') completed = event.response;
+  }
+  assert.equal(types[0], 'response.created');
+  assert.equal(types.at(-1), 'response.completed');
+  assert.ok(types.includes('response.output_item.done'), types.join());
+  assert.equal(text.split(' ').length, 5);
+  assert.equal(completed.usage.output_tokens, 5);
+  assert.equal(completed.output[0].content[0].text, text);
+});
+
+test('responses.stream helper accumulates the final response', async () => {
+  const stream = client().responses.stream({ model: 'phi-4-mini', input: '[sim:tokens=3] hi' });
+  const final = await stream.finalResponse();
+  assert.equal(final.output_text.split(' ').length, 3);
+});
+
+test('responses.create on auto -> APIError 400 naming /v1/chat/completions', async () => {
+  for (const stream of [false, true]) {
+    const err = await expectError(client().responses.create({ model: 'auto', input: 'hi', stream }));
+    assert.ok(err instanceof OpenAI.BadRequestError, String(err));
+    assert.equal(err.status, 400);
+    assert.equal(err.code, 'model_not_supported_on_endpoint');
+    assert.match(err.message, /routed on \/v1\/chat\/completions only; ask \/v1\/responses for a named model: phi-4-mini, gpt-oss-20b/);
+  }
+});
+
+test('completions.create non-stream and stream', async () => {
+  const done = await client().completions.create({ model: 'phi-4-mini', prompt: '[sim:tokens=4] Once' });
+  assert.equal(done.object, 'text_completion');
+  assert.equal(done.choices[0].text.split(' ').length, 4);
+  assert.equal(done.usage.completion_tokens, 4);
+
+  const before = await tokens('phi-4-mini', 'completion');
+  const stream = await client().completions.create({
+    model: 'phi-4-mini', prompt: '[sim:tokens=6] Once', stream: true,
+  });
+  let text = '';
+  for await (const chunk of stream) {
+    assert.equal(chunk.usage, undefined, 'usage not asked for is not sent');
+    text += chunk.choices[0]?.text ?? '';
+  }
+  assert.equal(text.split(' ').length, 6);
+  assert.equal(await tokens('phi-4-mini', 'completion') - before, 6, 'counted all the same');
+});
+
+test('embeddings.create: floats decoded from base64, prompt tokens counted', async () => {
+  const before = await tokens('phi-4-mini', 'prompt');
+  const res = await client().embeddings.create({ model: 'phi-4-mini', input: ['alpha', 'beta gamma'] });
+  assert.equal(res.data.length, 2);
+  assert.equal(res.data[0].embedding.length, 8);
+  const norm = Math.hypot(...res.data[0].embedding);
+  assert.ok(Math.abs(norm - 1) < 1e-5, 'a unit vector: ' + norm);
+  assert.equal(await tokens('phi-4-mini', 'prompt') - before, res.usage.prompt_tokens);
+  const floats = await client().embeddings.create({
+    model: 'phi-4-mini', input: 'alpha', encoding_format: 'float',
+  });
+  assert.deepEqual(floats.data[0].embedding.map((x) => x.toFixed(5)),
+    res.data[0].embedding.map((x) => x.toFixed(5)));
+});
+
+test('embeddings.create on auto -> 400 naming the models', async () => {
+  const err = await expectError(client().embeddings.create({ model: 'auto', input: 'x' }));
+  assert.equal(err.status, 400);
+  assert.match(err.message, /phi-4-mini, gpt-oss-20b/);
+});
+
+test('a 429 from the upstream reaches the SDK with retry-after (maxRetries: 0)', async () => {
+  const err = await expectError(client().chat.completions.create({
+    model: 'phi-4-mini', messages: [{ role: 'user', content: '[sim:error=429][sim:retry_after=9]' }],
+  }));
+  assert.ok(err instanceof OpenAI.RateLimitError, String(err));
+  assert.equal(err.status, 429);
+  assert.equal(err.headers.get('retry-after'), '9');
+  assert.equal(err.headers.get('x-ratelimit-remaining-requests'), '0');
+});
+
+test('the gateway process is still alive', () => {
+  assert.ok(running(gw.child), output(gw));
+});
