@@ -12,16 +12,20 @@ void SseParser::feed(std::string_view bytes) {
     event_start_ = 0;
   }
   if (overflowed_) return;  // the stream is broken: nothing more is kept
-  if (!started_) {
-    started_ = true;
-    // The event-stream rules drop one leading byte order mark.
-    if (bytes.substr(0, 3) == "\xEF\xBB\xBF") bytes.remove_prefix(3);
-  }
   buf_.append(bytes);
+  if (!started_) {
+    // The event-stream rules drop one leading byte order mark, which may arrive split across
+    // reads: until three bytes are in (or they cannot be one), nothing is parsed.
+    constexpr std::string_view kBom = "\xEF\xBB\xBF";
+    if (buf_.size() < kBom.size() && kBom.starts_with(buf_)) return;
+    started_ = true;
+    if (buf_.starts_with(kBom)) buf_.erase(0, kBom.size());
+  }
   if (buf_.size() - event_start_ > max_event_bytes_) overflowed_ = true;
 }
 
 std::optional<SseEvent> SseParser::next() {
+  if (!started_) return std::nullopt;  // a byte order mark may still be arriving
   while (scan_ < buf_.size()) {
     // Find the end of the line starting at scan_: "\n", "\r\n" or a lone "\r". The search
     // resumes where the last one stopped: bytes of an unfinished line are examined once, so a

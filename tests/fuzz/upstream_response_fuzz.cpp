@@ -11,6 +11,7 @@
 
 #include "fuzz_input.hpp"
 #include "gateway/chat/completion.hpp"
+#include "gateway/chat/whole_completion.hpp"
 #include "gateway/http/json_text.hpp"
 #include "gateway/http/openai_error.hpp"
 #include "gateway/http/sse_parser.hpp"
@@ -25,6 +26,15 @@ constexpr std::uint32_t kUpstreamHeaderBytes = 64 * 1024;  // gateway/upstream/c
 constexpr std::size_t kUpstreamBodyBytes = 1 << 20;        // error bodies; fuzz inputs are smaller
 
 void read_whole_answer(const std::string& body) {
+  // What the gateway runs on a whole answer: SAX facts and a rewrite, never a JSON tree.
+  if (auto facts = gw::chat::read_completion_facts(body)) {
+    gw::chat::CompletionEdits edits;
+    edits.model = "client-model";
+    edits.strip_logprobs = facts->draft.tokens % 2 == 0;
+    edits.usage = gw::chat::Usage{3, 4, true};
+    edits.keep_top_logprobs = 1;
+    (void)gw::chat::rewrite_completion(body, edits);
+  }
   json j;
   if (gw::http::json_nesting_within(body, gw::http::kMaxJsonDepth)) {
     j = json::parse(body, nullptr, false);
