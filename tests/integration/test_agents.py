@@ -21,6 +21,7 @@ Seen defects each have a test here that failed before the change:
 """
 
 import json
+import time
 import unittest
 
 from harness import Gateway, Sim, SSEStream, config_yaml, metric_value, request
@@ -79,6 +80,17 @@ def gateway_config(new_rules, hold_tokens=24, match=None):
     if match:
         routing["before_draft"] = {"match": match}
     return config_yaml(SIM.port, routing=routing)
+
+
+def wait_metric(gw, name, labels, want, timeout=3.0):
+    """The metric once it equals `want` (metrics are recorded just after the answer is sent),
+    or its last value when the timeout passed."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = metric_value(gw.metrics(), name, labels) or 0
+        if value == want or time.monotonic() > deadline:
+            return value
+        time.sleep(0.02)
 
 
 def sim_requests():
@@ -281,8 +293,8 @@ class ToolCallsTest(AgentCase):
                     self.assertEqual(finish, "tool_calls")
                     self.assertWeatherCall(call)  # the large model's valid call
                     self.assertEqual(sim_requests() - before, 2)
-                    esc_after = metric_value(self.gw.metrics(), "gateway_escalations_total",
-                                             {"reason": "invalid_tool_call"})
+                    esc_after = wait_metric(self.gw, "gateway_escalations_total",
+                                            {"reason": "invalid_tool_call"}, esc_before + 1)
                     self.assertEqual(esc_after, esc_before + 1)
 
 
@@ -295,6 +307,7 @@ class ToolCallsTest(AgentCase):
         self.stream(with_tools("Weather in Tromsø, streamed?", stream=True))
         self.post(structured("Is it ok?"))
         self.stream(structured("Is it ok, streamed?", stream=True))
+        wait_metric(self.gw, "gateway_requests_total", {"route": "draft", "code": "200"}, draft_before + 4)
         metrics = self.gw.metrics()
         self.assertEqual(metric_value(metrics, "gateway_upstream_errors_total") or 0, errors_before)
         self.assertEqual(metric_value(metrics, "gateway_escalations_total", {"reason": "upstream_error"}) or 0,
