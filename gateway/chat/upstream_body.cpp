@@ -1,5 +1,7 @@
 #include "gateway/chat/upstream_body.hpp"
 
+#include <algorithm>
+
 namespace gw::chat {
 
 namespace {
@@ -25,8 +27,15 @@ std::string direct_body(const ChatRequest& request, const config::Model& model,
   return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
+std::uint32_t client_top_logprobs(const ChatRequest& request) {
+  auto it = request.json.find("top_logprobs");
+  if (it == request.json.end() || !it->is_number_unsigned()) return 0;
+  return static_cast<std::uint32_t>(std::min<std::uint64_t>(it->get<std::uint64_t>(), 20));
+}
+
 std::string routed_body(const ChatRequest& request, const config::Model& model, bool stream,
-                        bool want_logprobs, const nlohmann::json* messages) {
+                        bool want_logprobs, const nlohmann::json* messages,
+                        std::uint32_t top_logprobs) {
   nlohmann::json j = request.json;
   j["model"] = model.upstream_model;
   j["stream"] = stream;
@@ -36,15 +45,22 @@ std::string routed_body(const ChatRequest& request, const config::Model& model, 
     j.erase("stream_options");
   }
   if (want_logprobs && !request.logprobs) j["logprobs"] = true;
+  if (want_logprobs && top_logprobs > client_top_logprobs(request)) {
+    j["top_logprobs"] = top_logprobs;
+  }
   if (messages) j["messages"] = *messages;
   return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
 StreamEdits routed_edits(const ChatRequest& request, const config::Model& model,
-                         bool want_logprobs) {
+                         bool want_logprobs, std::uint32_t top_logprobs) {
   StreamEdits e;
   if (model.upstream_model != model.name) e.model = model.name;
   e.strip_logprobs = want_logprobs && !request.logprobs;
+  const std::uint32_t client_top = client_top_logprobs(request);
+  if (want_logprobs && request.logprobs && top_logprobs > client_top) {
+    e.keep_top_logprobs = static_cast<int>(client_top);
+  }
   e.drop_usage = request.stream && !request.include_usage;
   return e;
 }

@@ -19,12 +19,18 @@ std::string direct_body(const ChatRequest& request, const config::Model& model,
 
 // A leg of a routed (`auto`) request: the request with `messages` replaced when given, sent to
 // `model` as a stream or not, asking for logprobs when the judge needs them.
+// `top_logprobs` > 0 asks for that many alternatives per token (first_margin_under needs 2),
+// unless the client asked for more.
 std::string routed_body(const ChatRequest& request, const config::Model& model, bool stream,
-                        bool want_logprobs, const nlohmann::json* messages = nullptr);
+                        bool want_logprobs, const nlohmann::json* messages = nullptr,
+                        std::uint32_t top_logprobs = 0);
 
 // The edits a routed leg's answer needs before the client sees it.
 StreamEdits routed_edits(const ChatRequest& request, const config::Model& model,
-                         bool want_logprobs);
+                         bool want_logprobs, std::uint32_t top_logprobs = 0);
+
+// The client's own `top_logprobs` (0 when absent or not a count).
+std::uint32_t client_top_logprobs(const ChatRequest& request);
 
 // The last user message's text, for the debug prompt log.
 std::string last_user_text(const nlohmann::json& body);

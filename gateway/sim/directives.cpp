@@ -90,6 +90,10 @@ Script script_for(const std::vector<Directive>& directives, std::string_view mod
       s.force_length = true;
     } else if (n == "logprob") {
       if (auto x = number<double>(v); x && *x <= 0) s.logprob = x;
+    } else if (n == "min_logprob") {
+      if (auto x = number<double>(v); x && *x <= 0) s.min_logprob = x;
+    } else if (n == "first_margin") {
+      if (auto x = number<double>(v); x && *x >= 0) s.first_margin = x;
     } else if (n == "ttft") {
       if (auto x = number<uint32_t>(v)) s.ttft_ms = x;
     } else if (n == "tps") {

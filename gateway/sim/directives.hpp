@@ -30,6 +30,8 @@ struct Script {
   std::optional<std::string> text;
   bool force_length = false;
   std::optional<double> logprob;
+  std::optional<double> min_logprob;   // min_logprob=X: one token dips to X
+  std::optional<double> first_margin;  // first_margin=X: first token's top-1 minus top-2 (>= 0)
   std::optional<uint32_t> ttft_ms;
   std::optional<double> tokens_per_s;
   std::optional<unsigned> error_status;

@@ -4,8 +4,9 @@
 #include <nlohmann/json.hpp>
 
 #include "gateway/sim/directives.hpp"
-#include "gateway/sim/tool_calls.hpp"
 #include "gateway/sim/eval_answers.hpp"
+#include "gateway/sim/logprob_shape.hpp"
+#include "gateway/sim/tool_calls.hpp"
 
 namespace gw::sim {
 namespace {
@@ -30,29 +31,14 @@ RequestError invalid(std::string message, std::string param) {
   return RequestError{400, std::move(message), std::move(param), ""};
 }
 
-void append_number(std::string& out, double v) {
-  char buf[32];
-  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
-  out.append(buf, ec == std::errc{} ? end : buf);
-}
-
 void append_number(std::string& out, uint64_t v) {
   char buf[24];
   auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
   out.append(buf, ec == std::errc{} ? end : buf);
 }
 
-void append_logprob_entry(std::string& out, std::string_view token, double logprob) {
-  out += "{\"token\":";
-  append_json_string(out, token);
-  out += ",\"logprob\":";
-  append_number(out, logprob);
-  out += ",\"bytes\":[";
-  for (size_t i = 0; i < token.size(); ++i) {
-    if (i) out += ',';
-    append_number(out, static_cast<uint64_t>(static_cast<unsigned char>(token[i])));
-  }
-  out += "],\"top_logprobs\":[]}";
+LogprobShape shape_of(const ReplyPlan& plan) {
+  return {plan.logprob, plan.min_logprob, plan.first_margin};
 }
 
 void append_usage(std::string& out, const ReplyPlan& plan) {
@@ -128,6 +114,9 @@ std::variant<ChatRequest, RequestError> parse_chat_request(std::string_view body
   if (auto it = doc.find("logprobs"); it != doc.end() && it->is_boolean()) {
     req.logprobs = it->get<bool>();
   }
+  if (auto it = doc.find("top_logprobs"); it != doc.end() && it->is_number_unsigned()) {
+    req.top_logprobs = static_cast<uint32_t>(std::min<uint64_t>(it->get<uint64_t>(), 20));
+  }
   for (const char* key : {"max_tokens", "max_completion_tokens"}) {
     auto it = doc.find(key);
     if (it == doc.end() || it->is_null()) continue;
@@ -146,6 +135,8 @@ ReplyPlan plan_reply(const ChatRequest& request, const ModelProfile& profile, ui
   plan.prompt_tokens = estimate_prompt_tokens(request.prompt_chars);
   plan.usage = !script.no_usage;
   plan.logprob = script.logprob.value_or(profile.logprob);
+  plan.min_logprob = script.min_logprob;
+  plan.first_margin = script.first_margin;
   plan.ttft_ms = script.ttft_ms.value_or(profile.ttft_ms);
   plan.tokens_per_s = script.tokens_per_s.value_or(profile.tokens_per_s);
   plan.cut_after = script.cut_after;
@@ -257,7 +248,8 @@ std::string completion_body(const ChatRequest& request, const ReplyPlan& plan, s
       out += "{\"content\":[";
       for (size_t i = 0; i < plan.tokens.size(); ++i) {
         if (i) out += ',';
-        append_logprob_entry(out, plan.tokens[i], plan.logprob);
+        append_logprob_entry(out, shape_of(plan), plan.tokens[i], i, plan.tokens.size(),
+                             request.top_logprobs);
       }
       out += "]}";
     } else {
@@ -295,7 +287,8 @@ std::string ChunkRenderer::token(size_t i) const {
   out += "},\"logprobs\":";
   if (request_.logprobs) {
     out += "{\"content\":[";
-    append_logprob_entry(out, tok, plan_.logprob);
+    append_logprob_entry(out, shape_of(plan_), tok, i, plan_.tokens.size(),
+                         request_.top_logprobs);
     out += "]}";
   } else {
     out += "null";

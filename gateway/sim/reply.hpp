@@ -19,6 +19,7 @@ struct ChatRequest {
   bool stream = false;
   bool include_usage = false;
   bool logprobs = false;
+  uint32_t top_logprobs = 0;  // alternatives per token, when logprobs
   std::optional<uint32_t> max_tokens;
   uint64_t messages_hash = 0;  // over roles and texts, not raw bytes: a proxy may re-serialise
   size_t prompt_chars = 0;
@@ -44,6 +45,8 @@ struct ReplyPlan {
   Tokens tokens;
   std::string_view finish_reason = "stop";
   double logprob = -0.2;
+  std::optional<double> min_logprob;   // [sim:min_logprob=X] (gateway/sim/logprob_shape.hpp)
+  std::optional<double> first_margin;  // [sim:first_margin=X]
   uint32_t ttft_ms = 0;
   double tokens_per_s = 0;
   std::optional<uint32_t> cut_after;    // stream: close after this many tokens
