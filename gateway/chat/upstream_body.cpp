@@ -52,8 +52,8 @@ std::string routed_body(const ChatRequest& request, const config::Model& model, 
   return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
-StreamEdits routed_edits(const ChatRequest& request, const config::Model& model,
-                         bool want_logprobs, std::uint32_t top_logprobs) {
+StreamEdits routed_edits(const ChatRequest& request, const config::Model& model, bool want_logprobs,
+                         std::uint32_t top_logprobs) {
   StreamEdits e;
   if (model.upstream_model != model.name) e.model = model.name;
   e.strip_logprobs = want_logprobs && !request.logprobs;

@@ -26,8 +26,8 @@ std::string routed_body(const ChatRequest& request, const config::Model& model, 
                         std::uint32_t top_logprobs = 0);
 
 // The edits a routed leg's answer needs before the client sees it.
-StreamEdits routed_edits(const ChatRequest& request, const config::Model& model,
-                         bool want_logprobs, std::uint32_t top_logprobs = 0);
+StreamEdits routed_edits(const ChatRequest& request, const config::Model& model, bool want_logprobs,
+                         std::uint32_t top_logprobs = 0);
 
 // The client's own `top_logprobs` (0 when absent or not a count).
 std::uint32_t client_top_logprobs(const ChatRequest& request);
