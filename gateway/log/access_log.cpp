@@ -101,18 +101,23 @@ struct AccessLog::Writer {
 };
 
 AccessLog::AccessLog(int fd, std::size_t backlog_bytes)
-    : writer_(std::make_shared<Writer>(fd, backlog_bytes)) {
-  std::thread([w = writer_] { w->run(); }).detach();
-}
+    : writer_(std::make_shared<Writer>(fd, backlog_bytes)), thread_([w = writer_] { w->run(); }) {}
 
 AccessLog::~AccessLog() {
   std::unique_lock lock(writer_->mu);
   writer_->stop = true;
   writer_->wake.notify_one();
-  // The thread owns a reference to the writer: should stdout stay stalled past the deadline,
-  // it is left behind (the process is exiting) rather than hanging the exit.
-  writer_->emptied.wait_for(lock, std::chrono::milliseconds(kLogShutdownFlushMs),
-                            [&] { return writer_->pending.empty() && !writer_->writing; });
+  bool flushed =
+      writer_->emptied.wait_for(lock, std::chrono::milliseconds(kLogShutdownFlushMs),
+                                [&] { return writer_->pending.empty() && !writer_->writing; });
+  lock.unlock();
+  if (flushed) {
+    thread_.join();
+  } else {
+    // Stdout stayed stalled past the deadline: the thread, which owns a reference to the
+    // writer, is left behind (the process is exiting) rather than hanging the exit.
+    thread_.detach();
+  }
 }
 
 std::uint64_t AccessLog::dropped_lines() const {

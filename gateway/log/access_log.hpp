@@ -11,6 +11,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <thread>
 
 #include "gateway/trace/request_trace.hpp"
 
@@ -40,6 +41,7 @@ class AccessLog {
   struct Writer;
   void write_line(std::string& line) const;
   std::shared_ptr<Writer> writer_;  // shared with its thread, which may outlive a stalled flush
+  std::thread thread_;
 };
 
 }  // namespace gw
