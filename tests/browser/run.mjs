@@ -267,6 +267,20 @@ test('page loads from the gateway at / and lists the models', async () => {
   assert.match(await res.text(), /hybrid-gateway playground/);
 });
 
+// The browser asks for /favicon.ico unless the page declares its icon: a 404 is a console error
+// (not a pageerror), so console errors are collected here.
+test('the page loads with no console error (its icon is inline, no /favicon.ico 404)', async () => {
+  const errors = [];
+  const context = await browser.newContext();
+  const p = await context.newPage();
+  p.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
+  await p.goto(gw.url + '/');
+  await p.waitForSelector('html[data-ready=true]');
+  await p.waitForLoadState('networkidle');  // the icon is fetched after the page has loaded
+  await context.close();
+  assert.deepEqual(errors, []);
+});
+
 test('a streamed answer appears token by token', async () => {
   await newPage(gw.url + '/');
   await waitModels();
