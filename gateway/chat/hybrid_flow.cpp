@@ -101,7 +101,11 @@ net::awaitable<std::optional<WholeAnswer>> call_whole(Flow& f, const config::Mod
   const Usage& u = out.usage;
   leg.usage_reported = u.present;
   leg.prompt_tokens = u.present ? u.prompt_tokens : 0;
-  leg.completion_tokens = u.present ? u.completion_tokens : estimate_tokens(out.draft.text.size());
+  std::uint64_t answer_chars = out.draft.text.size();  // a tool call's name and arguments too
+  for (const auto& c : out.draft.tool_calls.calls) {
+    answer_chars += c.name.size() + c.arguments.size();
+  }
+  leg.completion_tokens = u.present ? u.completion_tokens : estimate_tokens(answer_chars);
   co_return out;
 }
 

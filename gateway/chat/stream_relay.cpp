@@ -13,9 +13,10 @@ bool has_text_at(std::string_view data, std::string_view key) {
 }  // namespace
 
 bool carries_content(std::string_view data) {
-  // Chat deltas carry "content", legacy completions "text", Responses API events "delta".
+  // Chat deltas carry "content" (tool-call deltas "arguments"), legacy completions "text",
+  // Responses API events "delta".
   return has_text_at(data, R"("content":")") || has_text_at(data, R"("text":")") ||
-         has_text_at(data, R"("delta":")");
+         has_text_at(data, R"("delta":")") || has_text_at(data, R"("arguments":")");
 }
 
 std::string sse_error_event(const http::OpenAiError& e) {

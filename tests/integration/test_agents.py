@@ -199,6 +199,8 @@ class ToolCallsTest(AgentCase):
         before = sim_requests()
         st, payloads = self.stream(with_tools("Weather in Bergen, streamed?", stream=True))
         self.assertRoute(st.headers, "draft", DRAFT)
+        # The tool call's first argument delta is the first token (time to first token, Server-Timing).
+        self.assertIn("ttft;dur=", st.headers.get("server-timing", ""))
         self.assertEqual(sim_requests() - before, 1, "one upstream call for a streamed tool call")
         text, calls, finish, models, ids = assemble(payloads)
         self.assertEqual(models, {DRAFT})
