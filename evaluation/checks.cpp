@@ -12,6 +12,9 @@
 namespace gw::eval {
 namespace {
 
+constexpr double kNumericRelativeTolerance = 1e-4;  // 0.01 %: 43.33 for 43.333, not 1441 for 1440
+constexpr double kNumericAbsoluteFloor = 1e-9;
+
 bool is_digit(char c) {
   return c >= '0' && c <= '9';
 }
@@ -62,7 +65,9 @@ std::optional<double> last_number(std::string_view text) {
 }
 
 bool numbers_match(double got, double want) {
-  const double tolerance = std::max(0.005, std::abs(want) * 1e-4);
+  // Relative, so 43.33 matches 43.333 but 0 never matches 0.0025.
+  const double tolerance =
+      std::max(kNumericAbsoluteFloor, std::abs(want) * kNumericRelativeTolerance);
   return std::abs(got - want) <= tolerance;
 }
 

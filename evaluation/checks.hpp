@@ -13,7 +13,7 @@ namespace gw::eval {
 // "1e3" -> 1000); thousands separators must group by three. nullopt when there is none.
 std::optional<double> last_number(std::string_view text);
 
-// Equal within 0.005 absolute (answers rounded to cents) or 0.01 % relative, whichever is larger.
+// Equal within 0.01 % of the reference (43.33 for 43.333, not 1441 for 1440); 0 only matches 0.
 bool numbers_match(double got, double want);
 
 // Lower-cased, punctuation turned into spaces, whitespace runs collapsed: "Net Margin." -> "net
