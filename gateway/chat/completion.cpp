@@ -138,6 +138,8 @@ void trim_top_logprobs(json& body, std::uint32_t keep) {
 }
 
 std::optional<Chunk> read_chunk(std::string_view data) {
+  // A JSON tree costs many times its text: a chunk larger than any token delta is not read.
+  if (data.size() > kMaxParsedChunkBytes) return std::nullopt;
   if (!http::json_nesting_within(data, http::kMaxJsonDepth)) return std::nullopt;
   Chunk c;
   c.json = json::parse(data, nullptr, false);
@@ -172,6 +174,7 @@ std::optional<std::string> edit_chunk(std::string_view data, const StreamEdits& 
   const bool has_top = !edits.strip_logprobs && edits.keep_top_logprobs >= 0 &&
                        data.find("\"top_logprobs\"") != std::string_view::npos;
   if (edits.model.empty() && !has_usage && !has_logprobs && !has_top) return same;
+  if (data.size() > kMaxParsedChunkBytes) return same;  // relayed as it came, never a tree
   if (!http::json_nesting_within(data, http::kMaxJsonDepth)) return same;  // never re-serialised
   // Parsed keeping the upstream's key order; re-serialised only when an edit changed something,
   // so an event the gateway leaves alone reaches the client byte for byte.

@@ -48,6 +48,11 @@ void trim_top_logprobs(nlohmann::json& body, std::uint32_t keep);
 // has fewer than two numeric alternatives.
 std::optional<double> top2_margin(const nlohmann::json& entry);
 
+// Bounded: a stream chunk is parsed into a JSON tree (several times its size in memory) only
+// up to this size; a token delta is a few hundred bytes, a few KiB with top_logprobs. A larger
+// chunk is not read (a held draft that sends one is a broken draft) and relayed unedited.
+inline constexpr std::size_t kMaxParsedChunkBytes = 256 * 1024;
+
 // One parsed stream chunk.
 struct Chunk {
   nlohmann::json json;

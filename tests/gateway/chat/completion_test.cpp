@@ -375,5 +375,20 @@ TEST(EstimateTokens, OnePerFourCharsRoundedUp) {
   EXPECT_EQ(estimate_tokens(1001), 251u);
 }
 
+// Issue 9: a stream chunk is a JSON tree only up to kMaxParsedChunkBytes (a tree of a 4 MiB
+// chunk of small values would cost tens of megabytes per stream).
+TEST(StreamChunk, OversizedChunkIsNeitherReadNorEdited) {
+  std::string big = R"({"model":"up","choices":[{"delta":{"content":")" +
+                    std::string(kMaxParsedChunkBytes, 'x') + R"("}}],"usage":{"prompt_tokens":1}})";
+  EXPECT_FALSE(read_chunk(big));
+  StreamEdits edits;
+  edits.model = "client";
+  edits.drop_usage = true;
+  EXPECT_EQ(edit_chunk(big, edits), big);
+  std::string small = R"({"model":"up","choices":[{"delta":{"content":"x"}}]})";
+  EXPECT_TRUE(read_chunk(small));
+  EXPECT_NE(edit_chunk(small, edits), small);
+}
+
 }  // namespace
 }  // namespace gw::chat
