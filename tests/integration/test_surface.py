@@ -78,6 +78,16 @@ class SurfaceCase(unittest.TestCase):
     def tokens(self, model, kind):
         return metric_value(self.gw.metrics(), "gateway_tokens_total", {"model": model, "kind": kind}) or 0
 
+    def tokens_after(self, model, kind, before, want, timeout=2.0):
+        """The token count's growth since `before`, polled: a request is counted just after its
+        last byte went out, so a fast client can look before it is."""
+        deadline = time.monotonic() + timeout
+        while True:
+            grown = self.tokens(model, kind) - before
+            if grown >= want or time.monotonic() > deadline:
+                return grown
+            time.sleep(0.02)
+
     def cost(self, model):
         return metric_value(self.gw.metrics(), "gateway_cost_usd_total", {"model": model}) or 0
 
@@ -239,8 +249,8 @@ class ResponsesTest(SurfaceCase):
         usage = obj["usage"]
         self.assertEqual(usage["output_tokens"], 9)
         self.assertEqual(SIM.last_request()["path"], "/v1/responses")
-        self.assertEqual(self.tokens("phi-4-mini", "completion") - before[1], 9)
-        self.assertEqual(self.tokens("phi-4-mini", "prompt") - before[0], usage["input_tokens"])
+        self.assertEqual(self.tokens_after("phi-4-mini", "completion", before[1], 9), 9)
+        self.assertEqual(self.tokens_after("phi-4-mini", "prompt", before[0], usage["input_tokens"]), usage["input_tokens"])
         self.assertGreater(self.cost("phi-4-mini"), before[2])
 
     def test_stream_has_the_responses_event_types(self):
@@ -258,7 +268,7 @@ class ResponsesTest(SurfaceCase):
         self.assertEqual(types[-4:], ["response.output_text.done", "response.content_part.done",
                                       "response.output_item.done", "response.completed"])
         self.assertEqual([n for n, _ in events], types, "each event named by its type")
-        self.assertEqual(self.tokens("gpt-oss-20b", "completion") - before, 5)
+        self.assertEqual(self.tokens_after("gpt-oss-20b", "completion", before, 5), 5)
 
     def test_auto_is_400_naming_the_endpoint_and_models(self):
         for stream in (False, True):
@@ -295,7 +305,7 @@ class CompletionsTest(SurfaceCase):
         self.assertEqual(obj["object"], "text_completion")
         self.assertEqual(len(obj["choices"][0]["text"].split()), 4)
         self.assertEqual(obj["usage"]["completion_tokens"], 4)
-        self.assertEqual(self.tokens("phi-4-mini", "completion") - before, 4)
+        self.assertEqual(self.tokens_after("phi-4-mini", "completion", before, 4), 4)
 
     def test_stream_counts_usage_the_client_did_not_ask_for(self):
         before = self.tokens("phi-4-mini", "completion")
@@ -306,7 +316,7 @@ class CompletionsTest(SurfaceCase):
         chunks = [json.loads(p) for p in payloads[:-1]]
         self.assertTrue(all("usage" not in c for c in chunks), "usage the client did not ask for is dropped")
         self.assertEqual(len("".join(c["choices"][0]["text"] for c in chunks).split()), 6)
-        self.assertEqual(self.tokens("phi-4-mini", "completion") - before, 6, "yet counted")
+        self.assertEqual(self.tokens_after("phi-4-mini", "completion", before, 6), 6, "yet counted")
         self.assertIn('"include_usage":true', SIM.last_request()["body"].replace(" ", ""))
 
     def test_stream_with_usage_asked(self):
@@ -336,7 +346,7 @@ class EmbeddingsTest(SurfaceCase):
         self.assertEqual(len(obj["data"][0]["embedding"]), 8)
         self.assertNotEqual(obj["data"][0]["embedding"], obj["data"][1]["embedding"])
         self.assertEqual(obj["usage"]["prompt_tokens"], obj["usage"]["total_tokens"])
-        self.assertEqual(self.tokens("phi-4-mini", "prompt") - before_prompt, obj["usage"]["prompt_tokens"])
+        self.assertEqual(self.tokens_after("phi-4-mini", "prompt", before_prompt, obj["usage"]["prompt_tokens"]), obj["usage"]["prompt_tokens"])
         self.assertGreater(self.cost("phi-4-mini"), before_cost)
         # Deterministic: the same input, the same vector.
         _, _, again = self.post("/v1/embeddings", {"model": "phi-4-mini", "input": "first text"})
@@ -394,7 +404,13 @@ class ByteForByteTest(unittest.TestCase):
             list(s.events())
             s.close()
             self.assertEqual(s.raw, ODD_EVENTS.replace(ODD_EVENTS.split(b"\n\n")[2] + b"\n\n", b""))
-            tokens = metric_value(gw.metrics(), "gateway_tokens_total", {"model": "phi-4-mini", "kind": "completion"})
+            deadline = time.monotonic() + 2  # counted just after the last byte went out: poll
+            while True:
+                tokens = metric_value(gw.metrics(), "gateway_tokens_total",
+                                      {"model": "phi-4-mini", "kind": "completion"})
+                if tokens == 4 or time.monotonic() > deadline:
+                    break
+                time.sleep(0.02)
             self.assertEqual(tokens, 4, "usage read from the relayed events both times")
 
     def test_responses_stream_relayed_byte_for_byte(self):
