@@ -160,6 +160,14 @@ class RateLimitHintsTest(SurfaceCase):
         self.assertEqual(headers.get("retry-after"), "3")
         self.assertEqual(headers.get("x-ratelimit-limit-requests"), "60")
 
+    def test_upstream_503_without_hint_gets_one(self):
+        status, headers, body = self.post("/v1/chat/completions", chat("phi-4-mini", "[sim:error=503]"))
+        self.assertError(status, body, 503)
+        self.assertEqual(headers.get("retry-after"), "1")
+        status, headers, body = self.post("/v1/chat/completions", chat("phi-4-mini", "[sim:error=500]"))
+        self.assertError(status, body, 500)
+        self.assertNotIn("retry-after", headers, "only 429 and 503 say when to come back")
+
     def test_routed_request_relays_hints_too(self):
         # Both models answer 429: the client gets the last one's answer with its hints.
         status, headers, body = self.post("/v1/chat/completions",
