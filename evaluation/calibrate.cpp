@@ -142,8 +142,10 @@ Figures figures_where(const std::vector<RoutedRow>& rows, const std::vector<bool
   return figures_of(d);
 }
 
+// A quality target: the cheapest setting reaching it. A cap (escalation rate or budget): the
+// best quality within it ("cheapest" would always be never escalating).
 bool better_choice(const Figures& a, const Figures& b, Target::Kind kind) {
-  if (kind == Target::Kind::budget) {
+  if (kind != Target::Kind::quality) {
     if (a.quality != b.quality) return a.quality > b.quality;
     return a.cost_per_1k_usd < b.cost_per_1k_usd;
   }

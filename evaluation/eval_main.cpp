@@ -10,6 +10,7 @@
 #include "evaluation/report.hpp"
 #include "evaluation/routellm_import.hpp"
 #include "evaluation/run.hpp"
+#include "evaluation/synth.hpp"
 
 namespace gw::eval {
 namespace {
@@ -28,6 +29,7 @@ constexpr Command kCommands[] = {
     {"replay", replay_command, "outcome or decision-log rows through a config's routing rules"},
     {"calibrate", calibrate_command, "threshold grid -> Pareto frontier, target, YAML + report"},
     {"import", import_command, "import routellm: RouteLLM's GSM8K / MT-Bench outcomes -> rows"},
+    {"synth", synth_command, "seeded outcome sets with a known answer (tests of calibrate)"},
 };
 
 void usage(std::FILE* out) {
