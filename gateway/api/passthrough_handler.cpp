@@ -7,6 +7,10 @@
 
 namespace gw::api {
 
+namespace {
+constexpr std::size_t kMaxLoggedPromptBytes = 2048;  // as for chat
+}  // namespace
+
 std::string named_models(const config::Config& cfg) {
   std::string out;
   for (const auto& m : cfg.models) out.append(out.empty() ? "" : ", ").append(m.name);
@@ -25,6 +29,15 @@ net::awaitable<void> handle_passthrough(Exchange& ex, const Endpoint& endpoint) 
   auto& request = std::get<chat::ChatRequest>(parsed);
   ex.trace.model_requested = request.model;
   ex.trace.stream = request.stream;
+  if (ex.cfg().server.log_prompts || ex.thread.runtime.log_prompts) {
+    // The text asked about when it is one string (`input`, `prompt`); items are not flattened.
+    for (const char* key : {"input", "prompt"}) {
+      auto it = request.json.find(key);
+      if (it != request.json.end() && it->is_string()) {
+        ex.trace.prompt = it->get_ref<const std::string&>().substr(0, kMaxLoggedPromptBytes);
+      }
+    }
+  }
 
   const auto& cfg = ex.cfg();
   if (request.model == cfg.routing.model_alias) {

@@ -371,6 +371,18 @@ class EmbeddingsTest(SurfaceCase):
         self.assertEqual(err["param"], "input")
 
 
+class PromptLogTest(unittest.TestCase):
+    def test_log_prompts_records_the_input_string(self):
+        with Gateway(config_yaml(SIM.port, server={"log_prompts": True})) as gw:
+            mark = gw.mark()
+            status, _, _ = request(gw.port, "POST", "/v1/responses",
+                                   body={"model": "phi-4-mini", "input": "what is the plan"})
+            self.assertEqual(status, 200)
+            ev = gw.wait_event("request", start=mark)
+            self.assertEqual(ev["path"], "/v1/responses")
+            self.assertEqual(ev.get("prompt"), "what is the plan")
+
+
 class AuthAndCorsTest(unittest.TestCase):
     def test_key_required_on_every_new_path(self):
         with Gateway(config_yaml(SIM.port, auth={"api_keys_env": "GW_SURFACE_KEYS"}),
