@@ -25,7 +25,7 @@ struct DraftText {
   std::vector<double> logprobs;
   // The first token's top-1 minus top-2 logprob (from its top_logprobs); nullopt without two.
   std::optional<double> first_margin;
-  std::uint64_t tokens = 0;  // content- or tool-call-bearing stream chunks (or logprob entries)
+  std::uint64_t tokens = 0;   // content- or tool-call-bearing stream chunks (or logprob entries)
   DraftToolCalls tool_calls;  // a tool-call answer; `text` is then its preamble, if any
   // Text, tool calls, or both: a usable answer (a bare tool call has `content: null`).
   bool answered() const { return !text.empty() || !tool_calls.empty(); }
