@@ -493,7 +493,7 @@ std::string bar_chart(const std::vector<std::pair<std::string, double>>& bars,
 }
 
 std::string latency_chart(const json& s) {
-  const int row_h = 30, label_w = 170, width = 720;
+  const int row_h = 30, label_w = 215, width = 760;
   double max = 0;
   std::vector<std::pair<std::string, std::vector<std::pair<std::string, double>>>> rows;
   std::vector<std::string> legend;
