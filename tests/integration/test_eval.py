@@ -256,6 +256,32 @@ class EvalPipeline(unittest.TestCase):
         self.assertEqual(len(rows_of(out)), n)
         self.assertEqual(sim.stats()["requests"] - requests_before, expected)
 
+    def test_refine_arm_goes_to_the_second_gateway(self):
+        n = subset(self.set_path, 1)
+        sim, gw = self.start()
+        refine = Gateway(config_yaml(sim.port, routing=dict(ROUTING, on_escalate="refine")))
+        self.addCleanup(refine.close)
+        out = os.path.join(self.dir, "out.jsonl")
+        code, _, err = self.run_eval(gw, out, "--refine-gateway",
+                                     "http://127.0.0.1:%d" % refine.port)
+        self.assertEqual(code, 0, err)
+        rows = rows_of(out)
+        self.assertEqual(len(rows), n)
+        for r in rows:
+            a, ref = r["arms"]["auto"], r["arms"]["auto_refine"]
+            self.assertIsNone(ref["error"], ref)
+            self.assertEqual(ref["model"], "auto")
+            # Same draft, same rules: the same routing decision on both gateways.
+            self.assertEqual((ref["route"], ref["reason"]), (a["route"], a["reason"]))
+        self.assertTrue(any(r["arms"]["auto_refine"]["route"] == "escalated" for r in rows))
+        rep = os.path.join(self.dir, "report")
+        code, _, err = eval_cmd("report", "--in", out, "--out-dir", rep)
+        self.assertEqual(code, 0, err)
+        s = json.loads(read(os.path.join(rep, "summary.json")))
+        self.assertIn("auto_refine", s["arms"])
+        self.assertAlmostEqual(s["arms"]["auto_refine"]["escalation_rate"],
+                               s["arms"]["auto"]["escalation_rate"])
+
     def test_unparseable_judge_output_is_recorded_not_guessed(self):
         subset(self.set_path, 1)
         sim, gw = self.start()
