@@ -8,7 +8,7 @@ target_sources(gateway_http PRIVATE http/error_fields.cpp http/redact.cpp chat/w
 # A draft's tool calls, whole or from stream deltas, for the judge.
 target_sources(gateway_http PRIVATE chat/draft_tool_calls.cpp)
 # The other OpenAI endpoints' request bodies (pure parsing, unit-tested).
-target_sources(gateway_http PRIVATE api/passthrough_request.cpp)
+target_sources(gateway_http PRIVATE api/passthrough_request.cpp http/path_segment.cpp)
 target_include_directories(gateway_http PUBLIC ${PROJECT_SOURCE_DIR})
 target_link_libraries(gateway_http PUBLIC nlohmann_json::nlohmann_json gateway_config policies
   Threads::Threads)

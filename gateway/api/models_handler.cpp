@@ -3,6 +3,8 @@
 #include <chrono>
 #include <nlohmann/json.hpp>
 
+#include "gateway/http/path_segment.hpp"
+
 namespace gw::api {
 
 namespace {
@@ -40,33 +42,7 @@ nlohmann::json alias_object(const config::Config& cfg, std::int64_t created) {
             {"hold_tokens", cfg.routing.hold_tokens}}}};
 }
 
-int hex_digit(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
 }  // namespace
-
-std::optional<std::string> decode_path_segment(std::string_view s) {
-  std::string out;
-  out.reserve(s.size());
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    char c = s[i];
-    if (c == '%') {
-      if (i + 2 >= s.size()) return std::nullopt;
-      int hi = hex_digit(s[i + 1]);
-      int lo = hex_digit(s[i + 2]);
-      if (hi < 0 || lo < 0) return std::nullopt;
-      c = static_cast<char>(hi * 16 + lo);
-      i += 2;
-    }
-    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) return std::nullopt;
-    out.push_back(c);
-  }
-  return out;
-}
 
 net::awaitable<void> handle_models(Exchange& ex) {
   const auto& cfg = ex.cfg();
@@ -80,7 +56,7 @@ net::awaitable<void> handle_models(Exchange& ex) {
 
 net::awaitable<void> handle_model(Exchange& ex, std::string_view encoded_id) {
   const auto& cfg = ex.cfg();
-  const auto id = decode_path_segment(encoded_id);
+  const auto id = http::decode_path_segment(encoded_id);
   nlohmann::json object;
   if (id && *id == cfg.routing.model_alias) {
     object = alias_object(cfg, unix_now());

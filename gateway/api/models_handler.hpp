@@ -2,8 +2,6 @@
 // GET /v1/models (the list) and GET /v1/models/{id} (one OpenAI model object): every configured
 // model and the routing alias.
 
-#include <optional>
-#include <string>
 #include <string_view>
 
 #include "gateway/server/exchange.hpp"
@@ -13,8 +11,5 @@ namespace gw::api {
 net::awaitable<void> handle_models(Exchange& ex);
 // `encoded_id`: the path after /v1/models/, still percent-encoded (`phi4-mini%3Alatest`).
 net::awaitable<void> handle_model(Exchange& ex, std::string_view encoded_id);
-
-// Percent-decodes a path segment; nullopt when an escape is malformed or decodes to a control.
-std::optional<std::string> decode_path_segment(std::string_view s);
 
 }  // namespace gw::api
