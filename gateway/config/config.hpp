@@ -95,6 +95,23 @@ struct AfterDraft {
   bool invalid_json = false;       // escalate structured output that breaks response_format
 };
 
+// routing.shadow (README "Shadow escalation"): a sampled share of answered requests is also sent
+// to the other model after the client's response is complete, to measure how often an accepted
+// draft disagreed with the large model. Off by default (both rates 0).
+struct Shadow {
+  double sample_rate = 0;            // share of accepted drafts (route=draft) also escalated
+  double pre_draft_sample_rate = 0;  // share of before_draft escalations also drafted
+  std::uint32_t max_inflight = 2;    // shadow calls at once (per process); beyond: dropped
+  double budget_usd_per_hour = 0.5;  // shadow spend over a rolling hour; beyond: dropped
+  bool compare_numeric = true;       // compare: [numeric, token_f1]
+  bool compare_token_f1 = true;
+  double judge_sample_rate = 0;  // validated; the rubric judge is not wired in yet
+  // A request is sampled when hash(seed, request id) < rate: deterministic for a given
+  // x-request-id, so tests (and replays) know exactly which requests were shadowed.
+  std::uint64_t seed = 0;
+  bool enabled() const { return sample_rate > 0 || pre_draft_sample_rate > 0; }
+};
+
 struct Routing {
   std::string model_alias = "auto";
   std::string draft;     // a key of `models`
@@ -112,6 +129,7 @@ struct Routing {
   // judge reads its text, so the draft's size bounds the request's memory.
   std::uint64_t draft_max_bytes = 8388608;  // routing.draft_max_bytes
   bool fallback = true;
+  Shadow shadow;
 };
 
 struct Config {

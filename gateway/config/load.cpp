@@ -31,6 +31,7 @@ constexpr std::uint32_t kMaxTimeoutMs = 86400000;  // one day
 constexpr std::uint32_t kMaxHoldTokens = 4096;
 constexpr std::uint64_t kMinHoldBytes = 1024;   // routing.stream.hold_max_bytes
 constexpr std::uint64_t kMinDraftBytes = 1024;  // routing.draft_max_bytes
+constexpr std::uint32_t kMaxShadowInflight = 1024;  // routing.shadow.max_inflight
 constexpr std::uintmax_t kMaxConfigFileBytes = 4 * 1024 * 1024;
 constexpr std::size_t kMaxQuotedChars = 60;  // longer values are clipped in messages
 
@@ -645,10 +646,60 @@ class Loader {
                                     }}});
                 }},
                {"fallback", [&](const Entry& f) { read_bool(f, r.fallback); }},
+               {"shadow", [&](const Entry& f) { read_shadow(f, r.shadow); }},
                {"draft_max_bytes",
                 [&](const Entry& f) {
                   read_uint(f, r.draft_max_bytes, kMinDraftBytes, kMaxBodyBytes);
                 }},
+           });
+  }
+
+  bool read_share(const Entry& e, double& out) {
+    double value = 0;
+    if (!read_double(e, value)) return false;
+    if (value < 0 || value > 1) {
+      report(e, "must be between 0 and 1, got " + e.value.Scalar());
+      return false;
+    }
+    out = value;
+    return true;
+  }
+
+  void read_shadow(const Entry& e, Shadow& s) {
+    read_mapping(
+        e, {
+               {"sample_rate", [&](const Entry& f) { read_share(f, s.sample_rate); }},
+               {"pre_draft_sample_rate",
+                [&](const Entry& f) { read_share(f, s.pre_draft_sample_rate); }},
+               {"max_inflight",
+                [&](const Entry& f) { read_uint(f, s.max_inflight, 0, kMaxShadowInflight); }},
+               {"budget_usd_per_hour",
+                [&](const Entry& f) {
+                  double value = 0;
+                  if (!read_double(f, value)) return;
+                  if (value < 0) {
+                    report(f, "must not be negative, got " + f.value.Scalar());
+                    return;
+                  }
+                  s.budget_usd_per_hour = value;
+                }},
+               {"compare",
+                [&](const Entry& f) {
+                  s.compare_numeric = s.compare_token_f1 = false;
+                  read_list(f, [&](const Entry& item) {
+                    std::string name;
+                    if (!read_string(item, name)) return;
+                    if (name == "numeric") {
+                      s.compare_numeric = true;
+                    } else if (name == "token_f1") {
+                      s.compare_token_f1 = true;
+                    } else {
+                      report(item, "expected 'numeric' or 'token_f1', got " + in_quotes(name));
+                    }
+                  });
+                }},
+               {"judge_sample_rate", [&](const Entry& f) { read_share(f, s.judge_sample_rate); }},
+               {"seed", [&](const Entry& f) { read_uint(f, s.seed); }},
            });
   }
 
