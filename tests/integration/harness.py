@@ -323,6 +323,17 @@ def run_check_config(yaml_text, timeout=10.0):
         os.unlink(path)
 
 
+def wait_metric(gw, name, labels, want, timeout=3.0):
+    """The metric once it equals `want`, or its last value when the timeout passed. Metrics are
+    recorded just after the answer is sent, so a scrape right after a response can race them."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = metric_value(gw.metrics(), name, labels) or 0
+        if value == want or time.monotonic() > deadline:
+            return value
+        time.sleep(0.02)
+
+
 def metric_value(text, name, labels=None):
     """Sum of the samples of `name` whose labels include `labels` (a dict). None if absent."""
     total = None

@@ -24,7 +24,7 @@ import json
 import time
 import unittest
 
-from harness import Gateway, Sim, SSEStream, config_yaml, metric_value, request
+from harness import Gateway, Sim, SSEStream, config_yaml, metric_value, request, wait_metric
 
 CHAT = "/v1/chat/completions"
 DRAFT = "phi-4-mini"
@@ -80,17 +80,6 @@ def gateway_config(new_rules, hold_tokens=24, match=None):
     if match:
         routing["before_draft"] = {"match": match}
     return config_yaml(SIM.port, routing=routing)
-
-
-def wait_metric(gw, name, labels, want, timeout=3.0):
-    """The metric once it equals `want` (metrics are recorded just after the answer is sent),
-    or its last value when the timeout passed."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = metric_value(gw.metrics(), name, labels) or 0
-        if value == want or time.monotonic() > deadline:
-            return value
-        time.sleep(0.02)
 
 
 def sim_requests():

@@ -24,6 +24,7 @@ from harness import (
     request,
     run_check_config,
     stream_content,
+    wait_metric,
 )
 
 CHAT = "/v1/chat/completions"
@@ -265,7 +266,8 @@ class ReasonsTest(RoutingCase):
                 else:
                     self.assertEqual(calls, 2, "draft + escalation")
                     self.assertStages(headers, "ttft", "draft", "escalation")
-                after = metric_value(self.gw.metrics(), "gateway_escalations_total", {"reason": reason})
+                after = wait_metric(self.gw, "gateway_escalations_total", {"reason": reason},
+                                    metrics_before + 1)
                 self.assertEqual(after, metrics_before + 1, "gateway_escalations_total{reason=%s}" % reason)
 
     def test_each_reason_fires_streaming(self):
@@ -776,8 +778,8 @@ class CommittedStreamTest(unittest.TestCase):
         self.assertIsNotNone(ev, self.gw.output()[-2000:])
         self.assertEqual(ev.get("route"), "draft", ev)
         self.assertEqual(ev.get("would_escalate"), "finish_reason_length", ev)
-        after = metric_value(self.gw.metrics(), "gateway_would_escalate_total",
-                             {"reason": "finish_reason_length"})
+        after = wait_metric(self.gw, "gateway_would_escalate_total",
+                            {"reason": "finish_reason_length"}, before + 1)
         self.assertEqual(after, before + 1)
 
     def test_good_committed_stream_has_no_would_escalate(self):
