@@ -281,8 +281,12 @@ json summarize(const std::vector<json>& input, const ReportOptions& o) {
     if (o.show_text) w["text"] = a->value("text", json(nullptr));
     worst.push_back(std::move(w));
   }
+  // Lowest score first; among equals, the most confident draft first (the rules' blind spot).
   std::stable_sort(worst.begin(), worst.end(), [](const json& x, const json& y) {
-    return x["score"].get<double>() < y["score"].get<double>();
+    if (x["score"] != y["score"]) return x["score"].get<double>() < y["score"].get<double>();
+    const double lx = x["mean_logprob"].is_number() ? x["mean_logprob"].get<double>() : -1e300;
+    const double ly = y["mean_logprob"].is_number() ? y["mean_logprob"].get<double>() : -1e300;
+    return lx > ly;
   });
   if (worst.size() > kWorstDrafts) worst.resize(kWorstDrafts);
   s["worst_accepted_drafts"] = worst;
