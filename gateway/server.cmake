@@ -43,3 +43,4 @@ add_custom_command(
           -P ${CMAKE_CURRENT_SOURCE_DIR}/ui/embed_ui.cmake
   DEPENDS ${UI_FILES} ${CMAKE_CURRENT_SOURCE_DIR}/ui/embed_ui.cmake)
 target_sources(gateway_core PRIVATE ${CMAKE_CURRENT_BINARY_DIR}/ui_assets.cpp)
+target_sources(gateway_core PRIVATE shadow/sampler.cpp shadow/shadow.cpp metrics/shadow_metrics.cpp)

@@ -7,6 +7,7 @@
 #include "gateway/chat/upstream_body.hpp"
 #include "gateway/chat/whole_completion.hpp"
 #include "gateway/http/json_text.hpp"
+#include "gateway/shadow/shadow.hpp"
 #include "policies/before_draft.hpp"
 #include "policies/judge.hpp"
 #include "policies/prompt.hpp"
@@ -177,6 +178,8 @@ net::awaitable<void> whole_on(Flow& f, const config::Model& m, Route route, Reas
   }
   f.decide(route, m, reason);
   co_await reply_whole(f, *answer, m, {}, false);
+  // Only hybrid_flow's before_draft branch calls this with Route::escalated.
+  if (route == Route::escalated) shadow::after_pre_draft_escalation(f.ex, f.request, answer->draft);
 }
 
 net::awaitable<void> hybrid_whole(Flow& f) {
@@ -203,6 +206,7 @@ net::awaitable<void> hybrid_whole(Flow& f) {
   if (!verdict.escalate) {
     f.decide(Route::draft, draft_model, Reason::none);
     co_await reply_whole(f, *draft, draft_model, {}, strip, keep_top);
+    shadow::after_accepted_draft(f.ex, f.request, draft->draft);  // the answer is out: measure
     co_return;
   }
 
@@ -251,6 +255,9 @@ net::awaitable<bool> open_stream(Flow& f, upstream::Call& call, const config::Mo
 // failed draft); on failure before the first byte, one retry on the other model.
 net::awaitable<void> stream_on(Flow& f, const config::Model& m, Route route, Reason reason,
                                const nlohmann::json* messages) {
+  // A before_draft escalation (no leg yet) sampled for shadowing keeps the text it relays.
+  const bool pre_draft = route == Route::escalated && f.ex.trace.leg_count == 0 && !messages &&
+                         shadow::wants_pre_draft(f.ex);
   for (int attempt = 0; attempt < 2; ++attempt) {
     const config::Model& target = attempt == 0 ? m : other(f, m);
     UpstreamLeg& leg = f.ex.trace.new_leg(target);
@@ -272,7 +279,11 @@ net::awaitable<void> stream_on(Flow& f, const config::Model& m, Route route, Rea
       http::SseParser parser;
       StreamEdits edits = routed_edits(f.request, target, false);
       if (!edits.drop_usage) edits.add_usage = earlier_legs_usage(f.ex.trace);
-      co_await relay_events(f.ex, call, leg, target, parser, edits);
+      DraftText relayed_answer;
+      const bool observe = pre_draft && attempt == 0;
+      bool relayed = co_await relay_events(f.ex, call, leg, target, parser, edits,
+                                           observe ? &relayed_answer : nullptr);
+      if (relayed && observe) shadow::after_pre_draft_escalation(f.ex, f.request, relayed_answer);
       co_return;
     }
     if (attempt == 1 || !f.may_fall_back() || route == Route::fallback) {
@@ -403,6 +414,7 @@ net::awaitable<void> hybrid_stream(Flow& f) {
     if (held.complete) {
       leg.done = Clock::now();
       co_await f.ex.end_stream();
+      shadow::after_accepted_draft(f.ex, f.request, held.draft);
       co_return;
     }
     // Committed: later signals cannot change the route, but they are counted so users can tune.
@@ -411,6 +423,7 @@ net::awaitable<void> hybrid_stream(Flow& f) {
     if (relayed) {
       auto late = f.judge(whole, true);
       if (late.escalate) f.ex.trace.would_escalate = policies::to_string(late.reason);
+      shadow::after_accepted_draft(f.ex, f.request, whole);
     }
     co_return;
   }

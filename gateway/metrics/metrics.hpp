@@ -13,6 +13,7 @@
 #include <memory>
 #include <vector>
 
+#include "gateway/metrics/shadow_metrics.hpp"
 #include "gateway/trace/request_trace.hpp"
 
 namespace gw {
@@ -74,6 +75,7 @@ class Metrics {
   Metrics();
 
   std::shared_ptr<prometheus::Registry> registry;
+  ShadowMetrics shadow{*registry};  // shadow escalation (gateway/shadow/)
 
   prometheus::Family<prometheus::Counter>& requests;
   prometheus::Family<prometheus::Histogram>& stage_duration;
