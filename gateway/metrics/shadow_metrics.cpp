@@ -52,11 +52,15 @@ ShadowMetrics::ShadowMetrics(prometheus::Registry& registry) {
                              .Name("gateway_shadow_verdicts_total")
                              .Help(
                                  "Shadow comparisons by verdict (draft_worse: the draft's "
-                                 "answer differed from the large model's)")
+                                 "answer differed from the large model's), by the original "
+                                 "request's route")
                              .Register(registry);
   for (std::size_t i = 0; i < policies::kShadowVerdicts; ++i) {
-    verdicts[i] = &verdict_family.Add(
-        {{"verdict", std::string(policies::to_string(static_cast<policies::ShadowVerdict>(i)))}});
+    for (std::size_t o = 0; o < kShadowOf; ++o) {
+      verdicts[o][i] = &verdict_family.Add(
+          {{"verdict", std::string(policies::to_string(static_cast<policies::ShadowVerdict>(i)))},
+           {"route", std::string(kShadowOfRoutes[o])}});
+    }
   }
   cost_usd = &prometheus::BuildCounter()
                   .Name("gateway_shadow_cost_usd_total")

@@ -32,13 +32,14 @@ struct ShadowMetrics {
   prometheus::Histogram& agreement_of(ShadowOf o) const {
     return *agreement[static_cast<std::size_t>(o)];
   }
-  prometheus::Counter& verdict(policies::ShadowVerdict v) const {
-    return *verdicts[static_cast<std::size_t>(v)];
+  prometheus::Counter& verdict(ShadowOf o, policies::ShadowVerdict v) const {
+    return *verdicts[static_cast<std::size_t>(o)][static_cast<std::size_t>(v)];
   }
 
   std::array<prometheus::Counter*, kShadowResults> results{};
   std::array<prometheus::Histogram*, kShadowOf> agreement{};
-  std::array<prometheus::Counter*, policies::kShadowVerdicts> verdicts{};
+  // By the original's route too: the bad-accept rate is draft_worse over route="draft" only.
+  std::array<std::array<prometheus::Counter*, policies::kShadowVerdicts>, kShadowOf> verdicts{};
   prometheus::Counter* cost_usd = nullptr;
 };
 

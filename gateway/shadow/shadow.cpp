@@ -167,7 +167,7 @@ net::awaitable<void> run(ThreadContext& thread, Job job) {
                                 {.numeric = s.compare_numeric, .token_f1 = s.compare_token_f1});
   if (metrics) {
     metrics->shadow.result(ShadowResult::completed).Increment();
-    metrics->shadow.verdict(agreement.verdict).Increment();
+    metrics->shadow.verdict(job.of, agreement.verdict).Increment();
     if (agreement.score) metrics->shadow.agreement_of(job.of).Observe(*agreement.score);
   }
   log_event(thread.runtime, job, ShadowResult::completed, &agreement, cost, seconds, {});

@@ -206,7 +206,7 @@ class VerdictTest(unittest.TestCase):
             for verdict, n in (("draft_ok", 1), ("draft_worse", 1), ("tie", 1),
                                ("draft_better", 0)):
                 self.assertEqual(shadow_metric(gw, "gateway_shadow_verdicts_total",
-                                               {"verdict": verdict}), n, verdict)
+                                               {"verdict": verdict, "route": "draft"}), n, verdict)
             # Agreement 1, 0 and the tie's token F1 (0): two in the lowest bucket.
             self.assertEqual(shadow_metric(gw, "gateway_shadow_agreement_bucket",
                                            {"route": "draft", "le": "0.1"}), 2)
@@ -233,6 +233,11 @@ class VerdictTest(unittest.TestCase):
             self.assertEqual(by_id["pre-2"]["verdict"], "draft_ok")
             self.assertEqual(shadow_metric(gw, "gateway_shadow_agreement_count",
                                            {"route": "escalated"}), 2)
+            for verdict in ("draft_worse", "draft_ok"):
+                self.assertEqual(shadow_metric(gw, "gateway_shadow_verdicts_total",
+                                               {"verdict": verdict, "route": "escalated"}), 1)
+            self.assertEqual(shadow_metric(gw, "gateway_shadow_verdicts_total",
+                                           {"route": "draft"}), 0)
 
 
 class LimitsTest(unittest.TestCase):
