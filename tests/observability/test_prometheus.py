@@ -58,6 +58,9 @@ routing:
   stream:
     hold_tokens: 24
   fallback: true
+  shadow:  # every accepted draft is shadowed, so the Quality row has data
+    sample_rate: 1.0
+    max_inflight: 16
 """
 
 RATE_INTERVAL = "1m"
