@@ -282,6 +282,24 @@ class LimitsTest(unittest.TestCase):
             ev = on.wait_event("shadow")
             self.assertEqual(ev["result"], "failed")
 
+    def test_reload_keeps_an_in_flight_shadow_on_its_config(self):
+        # The shadow call takes 1 s; meanwhile the config is reloaded with only token_f1 and
+        # shadowing off. The comparison still uses the old snapshot's `numeric`.
+        content = scripted("It_is_41.", "It_is_42.", "[sim:ttft=1000@%s]" % LARGE)
+        with Gateway(shadow_config({"sample_rate": 1.0, "compare": ["numeric"]})) as gw:
+            self.assertEqual(post(gw, chat("auto", content), "reload-1")[0], 200)
+            mark = gw.mark()
+            gw.reload(shadow_config({"sample_rate": 0.0, "compare": ["token_f1"]}))
+            self.assertIsNotNone(gw.wait_event("reloaded", start=mark))
+            ev = gw.wait_event("shadow", timeout=5)
+            self.assertEqual(ev["request_id"], "reload-1")
+            self.assertEqual(ev["basis"], "numeric")
+            self.assertEqual(ev["verdict"], "draft_worse")
+            # New requests use the new config: not shadowed.
+            self.assertEqual(post(gw, chat("auto", content), "reload-2")[0], 200)
+            time.sleep(0.2)
+            self.assertEqual(shadow_metric(gw, "gateway_shadow_requests_total"), 1)
+
     def test_drain_does_not_wait_for_a_shadow_call(self):
         # A shadow call that would take 20 s; the drain timeout is 5 s. The gateway exits once
         # the client's request is done, abandoning the shadow.
