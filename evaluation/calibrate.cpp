@@ -146,6 +146,11 @@ Figures figures_where(const std::vector<RoutedRow>& rows, const std::vector<bool
 // best quality within it ("cheapest" would always be never escalating).
 bool better_choice(const Figures& a, const Figures& b, Target::Kind kind) {
   if (kind != Target::Kind::quality) {
+    // Unlabelled rows (a decision log): spend the cap on the rules' own judgement, i.e. the
+    // setting that escalates the most within it.
+    if (a.labelled == 0 && b.labelled == 0 && a.escalation_rate != b.escalation_rate) {
+      return a.escalation_rate > b.escalation_rate;
+    }
     if (a.quality != b.quality) return a.quality > b.quality;
     return a.cost_per_1k_usd < b.cost_per_1k_usd;
   }

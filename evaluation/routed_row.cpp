@@ -100,7 +100,10 @@ std::optional<RoutedRow> read_routed_row(const json& row, std::string& why) {
   if (schema == kDecisionSchema) {
     r.recorded_route = string_at(row, "route");
     r.recorded_reason = string_at(row, "reason");
-    if (const json* draft = object_at(row, "draft")) read_draft_leg(r, *draft);
+    // A failed draft (fallback) carries no signals to replay.
+    if (const json* draft = object_at(row, "draft"); draft && answered(draft)) {
+      read_draft_leg(r, *draft);
+    }
     if (const json* large = object_at(row, "escalate")) {
       r.escalate = read_leg(large);
     } else {

@@ -5,10 +5,10 @@ add_library(gateway_http STATIC
   chat/upstream_body.cpp server/request_framing.cpp)
 # Reading untrusted upstream answers: bounded extractors, secret redaction.
 target_sources(gateway_http PRIVATE http/error_fields.cpp http/redact.cpp chat/whole_completion.cpp)
-# A draft's tool calls, whole or from stream deltas, for the judge.
-target_sources(gateway_http PRIVATE chat/draft_tool_calls.cpp)
 # The other OpenAI endpoints' request bodies (pure parsing, unit-tested).
 target_sources(gateway_http PRIVATE api/passthrough_request.cpp http/path_segment.cpp)
+# A draft's tool calls, whole or from stream deltas, for the judge.
+target_sources(gateway_http PRIVATE chat/draft_tool_calls.cpp)
 target_include_directories(gateway_http PUBLIC ${PROJECT_SOURCE_DIR})
 target_link_libraries(gateway_http PUBLIC nlohmann_json::nlohmann_json gateway_config policies
   Threads::Threads)
@@ -19,6 +19,8 @@ add_library(gateway_core STATIC
   chat/chat_handler.cpp chat/forward.cpp chat/stream_relay.cpp chat/hybrid_flow.cpp
   api/models_handler.cpp api/passthrough_handler.cpp
   admin/admin_handlers.cpp metrics/metrics.cpp metrics/cost.cpp)
+# The decision log (routing.decision_log): hg.decision/1 lines for `eval calibrate`.
+target_sources(gateway_core PRIVATE log/decision_log.cpp)
 target_link_libraries(gateway_core PUBLIC gateway_http gateway_config policies
   Boost::headers OpenSSL::SSL OpenSSL::Crypto Threads::Threads prometheus-cpp::core)
 

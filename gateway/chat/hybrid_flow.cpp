@@ -7,6 +7,7 @@
 #include "gateway/chat/upstream_body.hpp"
 #include "gateway/chat/whole_completion.hpp"
 #include "gateway/http/json_text.hpp"
+#include "gateway/log/decision_log.hpp"
 #include "gateway/shadow/shadow.hpp"
 #include "policies/before_draft.hpp"
 #include "policies/judge.hpp"
@@ -55,6 +56,12 @@ struct Flow {
 
   policies::Verdict judge(const DraftText& d, bool complete) const {
     const JudgedDraft judged(d, complete, &requested);
+    // routing.decision_log: every signal the rules read, not only the one that fires.
+    if (ex.trace.decision.routed) {
+      note_judged_draft(ex.trace.decision, sc.rules, d.text, d.finish_reason, d.logprobs,
+                        d.first_margin, d.tool_calls.calls.size(), complete,
+                        !ex.trace.decision.prompt_text.empty());
+    }
     return policies::judge(sc.rules, judged.draft);
   }
 };
@@ -467,6 +474,13 @@ net::awaitable<void> hybrid_flow(Exchange& ex, ChatRequest& request) {
   Flow f(ex, request);
   auto stats = policies::prompt_stats(request.json["messages"]);
   ex.trace.prompt_chars = stats.chars;
+  if (!ex.cfg().routing.decision_log.empty()) {
+    ex.trace.decision.routed = true;
+    ex.trace.decision.prompt_chars = stats.chars;
+    if (ex.cfg().server.log_prompts || ex.thread.runtime.log_prompts) {
+      ex.trace.decision.prompt_text = stats.text;
+    }
+  }
   auto before = policies::before_draft(f.sc.rules, stats);
   if (before.escalate) {
     if (request.stream) {

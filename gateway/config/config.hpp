@@ -128,6 +128,10 @@ struct Routing {
   // A non-streamed draft larger than this is a failed draft (escalated or fallen back): the
   // judge reads its text, so the draft's size bounds the request's memory.
   std::uint64_t draft_max_bytes = 8388608;  // routing.draft_max_bytes
+  // routing.decision_log: one hg.decision/1 line per routed request (empty = off), rotated to
+  // PATH.1 past decision_log_max_bytes.
+  std::string decision_log;
+  std::uint64_t decision_log_max_bytes = 67108864;
   bool fallback = true;
   Shadow shadow;
 };

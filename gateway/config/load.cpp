@@ -31,6 +31,8 @@ constexpr std::uint32_t kMaxTimeoutMs = 86400000;  // one day
 constexpr std::uint32_t kMaxHoldTokens = 4096;
 constexpr std::uint64_t kMinHoldBytes = 1024;   // routing.stream.hold_max_bytes
 constexpr std::uint64_t kMinDraftBytes = 1024;  // routing.draft_max_bytes
+constexpr std::uint64_t kMinDecisionLogBytes = 4096;       // routing.decision_log_max_bytes
+constexpr std::uint64_t kMaxDecisionLogBytes = 1ull << 40;  // 1 TiB
 constexpr std::uint32_t kMaxShadowInflight = 1024;  // routing.shadow.max_inflight
 constexpr std::uintmax_t kMaxConfigFileBytes = 4 * 1024 * 1024;
 constexpr std::size_t kMaxQuotedChars = 60;  // longer values are clipped in messages
@@ -646,11 +648,27 @@ class Loader {
                                     }}});
                 }},
                {"fallback", [&](const Entry& f) { read_bool(f, r.fallback); }},
-               {"shadow", [&](const Entry& f) { read_shadow(f, r.shadow); }},
                {"draft_max_bytes",
                 [&](const Entry& f) {
                   read_uint(f, r.draft_max_bytes, kMinDraftBytes, kMaxBodyBytes);
                 }},
+               {"decision_log",
+                [&](const Entry& f) {
+                  if (!read_nonempty_string(f, r.decision_log)) return;
+                  // Checked here, not at the first routed request: the writer thread has no
+                  // one to tell.
+                  const auto dir = std::filesystem::path(r.decision_log).parent_path();
+                  std::error_code ec;
+                  if (!dir.empty() && !std::filesystem::is_directory(dir, ec)) {
+                    report(f, "directory " + in_quotes(dir.string()) + " does not exist");
+                  }
+                }},
+               {"decision_log_max_bytes",
+                [&](const Entry& f) {
+                  read_uint(f, r.decision_log_max_bytes, kMinDecisionLogBytes,
+                            kMaxDecisionLogBytes);
+                }},
+               {"shadow", [&](const Entry& f) { read_shadow(f, r.shadow); }},
            });
   }
 

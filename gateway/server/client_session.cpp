@@ -5,6 +5,7 @@
 
 #include "gateway/http/json_text.hpp"
 #include "gateway/log/access_log.hpp"
+#include "gateway/log/decision_log.hpp"
 #include "gateway/metrics/metrics.hpp"
 #include "gateway/server/request_framing.hpp"
 
@@ -97,6 +98,7 @@ net::awaitable<void> reply_unreadable(ThreadContext& t, beast::tcp_stream& strea
   ex.trace.finished = Clock::now();
   http::redact_log_fields(snap->secrets, ex.trace);
   if (t.runtime.log) t.runtime.log->request(ex.trace);
+  record_decision(ex.trace, ex.cfg(), t.runtime.log_prompts);
 
   error_code ec;
   stream.socket().shutdown(tcp::socket::shutdown_send, ec);
@@ -300,6 +302,7 @@ net::awaitable<void> serve_connection(ThreadContext& t, beast::tcp_stream& strea
     if (ex.completion && snap->metrics) snap->metrics->record(ex.trace);
     http::redact_log_fields(snap->secrets, ex.trace);
     if (rt.log) rt.log->request(ex.trace);
+    record_decision(ex.trace, ex.cfg(), rt.log_prompts);
     if (!ex.keep_alive || !ex.head_sent()) break;
 
     // Back to waiting for a request: drain may close us from now on.
