@@ -334,13 +334,14 @@ class Loader {
     double value = 0;
     if (!read_double(e, value)) return;
     if (bound == LogprobBound::at_most_zero && value > 0) {
-      report(e, "must be at most 0 (log-probabilities are never positive), got " +
-                    e.value.Scalar());
+      report(e,
+             "must be at most 0 (log-probabilities are never positive), got " + e.value.Scalar());
       return;
     }
     if (bound == LogprobBound::at_least_zero && value < 0) {
-      report(e, "must be at least 0 (the top-1 minus top-2 logprob margin is never negative), got " +
-                    e.value.Scalar());
+      report(e,
+             "must be at least 0 (the top-1 minus top-2 logprob margin is never negative), got " +
+                 e.value.Scalar());
       return;
     }
     out = value;
