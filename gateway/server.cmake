@@ -46,3 +46,5 @@ add_custom_command(
   DEPENDS ${UI_FILES} ${CMAKE_CURRENT_SOURCE_DIR}/ui/embed_ui.cmake)
 target_sources(gateway_core PRIVATE ${CMAKE_CURRENT_BINARY_DIR}/ui_assets.cpp)
 target_sources(gateway_core PRIVATE shadow/sampler.cpp shadow/shadow.cpp metrics/shadow_metrics.cpp)
+# The shadow judge asks the evaluation command's pairwise prompt (evaluation/judge.hpp).
+target_link_libraries(gateway_core PUBLIC evaluation)

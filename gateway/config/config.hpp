@@ -105,7 +105,7 @@ struct Shadow {
   double budget_usd_per_hour = 0.5;  // shadow spend over a rolling hour; beyond: dropped
   bool compare_numeric = true;       // compare: [numeric, token_f1]
   bool compare_token_f1 = true;
-  double judge_sample_rate = 0;  // validated; the rubric judge is not wired in yet
+  double judge_sample_rate = 0;  // share of shadowed text answers also judged (hg.pair/1)
   // A request is sampled when hash(seed, request id) < rate: deterministic for a given
   // x-request-id, so tests (and replays) know exactly which requests were shadowed.
   std::uint64_t seed = 0;

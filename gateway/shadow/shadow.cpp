@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <vector>
 
+#include "evaluation/judge.hpp"
 #include "gateway/chat/upstream_body.hpp"
 #include "gateway/chat/whole_completion.hpp"
 #include "gateway/http/json_text.hpp"
@@ -51,7 +52,9 @@ struct Job {
   double probability = 0;  // the sampling rate it was drawn at (for offline weighting)
   std::string request_id;
   std::string body;
-  Answer original;  // what the client got
+  Answer original;       // what the client got
+  bool judge = false;    // sampled at judge_sample_rate too
+  std::string question;  // for the judge: the request's system and user text
 };
 
 // Releases the inflight slot on every exit, also when the io_context destroys the coroutine.
@@ -63,7 +66,8 @@ struct Slot {
 };
 
 void log_event(const Runtime& rt, const Job& job, ShadowResult result, const policies::Agreement* a,
-               double cost_usd, double seconds, std::string_view error) {
+               double cost_usd, double seconds, std::string_view error,
+               const std::optional<policies::ShadowVerdict>* judged) {
   if (!rt.log) return;
   std::string extra = "\"request_id\":";
   http::append_json_string(extra, job.request_id);
@@ -108,69 +112,155 @@ void log_event(const Runtime& rt, const Job& job, ShadowResult result, const pol
     number("draft_number", a->draft_number);
     number("large_number", a->reference_number);
   }
+  if (judged) {  // the verdict came from the rubric judge (null: its answer was unusable)
+    extra += ",\"judge\":";
+    if (*judged) {
+      extra += "\"" + std::string(policies::to_string(**judged)) + "\"";
+    } else {
+      extra += "null";
+    }
+    extra += ",\"judge_prompt\":\"" + std::string(eval::kPairPromptVersion) + "\"";
+  }
   rt.log->event("info", "shadow", "shadow comparison", extra);
+}
+
+// One non-streamed call of a shadow: the answer's facts, or why it failed; its cost is added to
+// the hour's shadow spend (a failed call counts as free: its tokens are unknown).
+struct Called {
+  std::optional<chat::CompletionFacts> facts;
+  std::string_view error;
+  double cost_usd = 0;
+  double seconds = 0;
+};
+
+net::awaitable<Called> call_whole(ThreadContext& thread, const config::Config& cfg,
+                                  const config::Model& model, std::string body,
+                                  const std::string& request_id) {
+  Called out;
+  UpstreamLeg leg;
+  leg.model = &model;
+  leg.prepared = Clock::now();
+  const auto deadline = leg.prepared + std::chrono::milliseconds(cfg.server.request_timeout_ms);
+  upstream::Call call(thread.pool, model, leg, deadline);
+  auto err = co_await call.start(std::move(body), false, request_id);
+  std::string answer;
+  if (err == upstream::CallError::none) {
+    if (call.status() < 200 || call.status() > 299) {
+      out.error = "http_status";
+    } else {
+      err = co_await call.read_all(answer, cfg.routing.draft_max_bytes);
+    }
+  }
+  if (err != upstream::CallError::none) out.error = upstream::to_string(err);
+  call.finish();
+  out.seconds = std::chrono::duration<double>(Clock::now() - leg.prepared).count();
+  if (!out.error.empty()) co_return out;
+  out.facts = chat::read_completion_facts(answer);
+  if (!out.facts || !out.facts->draft.answered()) {
+    out.facts.reset();
+    out.error = "bad_response";
+    co_return out;
+  }
+  const auto& f = *out.facts;
+  std::uint64_t chars = f.draft.text.size();
+  for (const auto& c : f.draft.tool_calls.calls) chars += c.name.size() + c.arguments.size();
+  const auto completion =
+      f.usage.present ? f.usage.completion_tokens : chat::estimate_tokens(chars);
+  out.cost_usd = call_cost_usd(model.price, f.usage.prompt_tokens, completion, out.seconds);
+  g_spend.add(out.cost_usd, Clock::now());
+  if (Metrics* m = thread.runtime.metrics) m->shadow.cost_usd->Increment(out.cost_usd);
+  co_return out;
+}
+
+// The request's system and user text: the question the evaluation judge is shown.
+std::string question_of(const nlohmann::json& request) {
+  std::string q;
+  auto it = request.find("messages");
+  if (it == request.end() || !it->is_array()) return q;
+  for (const auto& m : *it) {
+    if (!m.is_object()) continue;
+    auto role = m.find("role");
+    auto content = m.find("content");
+    if (role == m.end() || !role->is_string() || content == m.end() || !content->is_string()) {
+      continue;
+    }
+    if (*role != "system" && *role != "user") continue;
+    if (!q.empty()) q += "\n\n";
+    q += content->get<std::string>();
+  }
+  return q;
+}
+
+// The evaluation command's pairwise judge (evaluation/judge.hpp, prompt hg.pair/1), asked in
+// both orders as `eval grade` does: the draft wins only when both orders say so, the large model
+// likewise, anything else is a tie. nullopt when a judge answer could not be read. The judge is
+// the escalation model.
+net::awaitable<std::optional<policies::ShadowVerdict>> judge_pair(ThreadContext& thread,
+                                                                  const Job& job,
+                                                                  const std::string& draft,
+                                                                  const std::string& large,
+                                                                  double& cost_usd) {
+  const config::Config& cfg = *job.serving->cfg;
+  const config::Model& judge = *job.serving->escalate;
+  std::array<std::optional<std::string>, 2> winners;
+  for (int order = 0; order < 2; ++order) {
+    nlohmann::json body = {
+        {"model", judge.upstream_model}, {"max_tokens", eval::kJudgeMaxTokens}, {"temperature", 0}};
+    body["messages"] = order == 0 ? eval::pair_messages(job.question, draft, large)
+                                  : eval::pair_messages(job.question, large, draft);
+    auto called = co_await call_whole(thread, cfg, judge, body.dump(), job.request_id);
+    cost_usd += called.cost_usd;
+    if (!called.facts) co_return std::nullopt;
+    winners[order] = eval::parse_pair(called.facts->draft.text);
+    if (!winners[order]) co_return std::nullopt;
+  }
+  auto side = [](const std::string& w, bool draft_first) -> std::string {
+    if (w == "A") return draft_first ? "draft" : "large";
+    if (w == "B") return draft_first ? "large" : "draft";
+    return "tie";
+  };
+  const auto first = side(*winners[0], true);
+  const auto second = side(*winners[1], false);
+  if (first != second || first == "tie") co_return policies::ShadowVerdict::tie;
+  co_return first == "draft" ? policies::ShadowVerdict::draft_better
+                             : policies::ShadowVerdict::draft_worse;
 }
 
 net::awaitable<void> run(ThreadContext& thread, Job job) {
   Slot slot;
   const config::Config& cfg = *job.serving->cfg;
   Metrics* metrics = thread.runtime.metrics;
-  UpstreamLeg leg;
-  leg.model = job.model;
-  leg.prepared = Clock::now();
-  const auto deadline = leg.prepared + std::chrono::milliseconds(cfg.server.request_timeout_ms);
-  upstream::Call call(thread.pool, *job.model, leg, deadline);
-  auto err = co_await call.start(std::move(job.body), false, job.request_id);
-  std::string body;
-  std::string_view error;
-  if (err == upstream::CallError::none) {
-    if (call.status() < 200 || call.status() > 299) {
-      error = "http_status";
-    } else {
-      err = co_await call.read_all(body, cfg.routing.draft_max_bytes);
-    }
-  }
-  if (err != upstream::CallError::none) error = upstream::to_string(err);
-  call.finish();
-  const double seconds = std::chrono::duration<double>(Clock::now() - leg.prepared).count();
-  std::optional<chat::CompletionFacts> facts;
-  if (error.empty()) {
-    facts = chat::read_completion_facts(body);
-    if (!facts || !facts->draft.answered()) error = "bad_response";
-  }
-  // Tokens are paid for whether or not the answer is usable; a failed call is counted as free
-  // (its tokens are unknown).
-  double cost = 0;
-  if (facts) {
-    std::uint64_t chars = facts->draft.text.size();
-    for (const auto& c : facts->draft.tool_calls.calls) chars += c.name.size() + c.arguments.size();
-    const auto completion =
-        facts->usage.present ? facts->usage.completion_tokens : chat::estimate_tokens(chars);
-    cost = call_cost_usd(job.model->price, facts->usage.prompt_tokens, completion, seconds);
-    g_spend.add(cost, Clock::now());
-    if (metrics) metrics->shadow.cost_usd->Increment(cost);
-  }
-  if (!error.empty()) {
+  auto called = co_await call_whole(thread, cfg, *job.model, std::move(job.body), job.request_id);
+  double cost = called.cost_usd;
+  if (!called.facts) {
     if (metrics) metrics->shadow.result(ShadowResult::failed).Increment();
-    log_event(thread.runtime, job, ShadowResult::failed, nullptr, cost, seconds, error);
+    log_event(thread.runtime, job, ShadowResult::failed, nullptr, cost, called.seconds,
+              called.error, nullptr);
     co_return;
   }
-  const Answer shadow_answer = Answer::of(facts->draft);
+  const Answer shadow_answer = Answer::of(called.facts->draft);
   const bool shadow_is_draft = job.of == ShadowOf::escalated;
   const Answer& draft = shadow_is_draft ? shadow_answer : job.original;
   const Answer& large = shadow_is_draft ? job.original : shadow_answer;
   const auto draft_calls = draft.views();
   const auto large_calls = large.views();
   const auto& s = cfg.routing.shadow;
-  const auto agreement =
+  auto agreement =
       policies::compare_answers({draft.text, draft_calls}, {large.text, large_calls},
                                 {.numeric = s.compare_numeric, .token_f1 = s.compare_token_f1});
+  // A sub-sample is judged (text answers only): the judge's verdict replaces the cheap one.
+  std::optional<policies::ShadowVerdict> judged;
+  if (job.judge && draft_calls.empty() && large_calls.empty()) {
+    judged = co_await judge_pair(thread, job, draft.text, large.text, cost);
+    if (judged) agreement.verdict = *judged;
+  }
   if (metrics) {
     metrics->shadow.result(ShadowResult::completed).Increment();
     metrics->shadow.verdict(job.of, agreement.verdict).Increment();
     if (agreement.score) metrics->shadow.agreement_of(job.of).Observe(*agreement.score);
   }
-  log_event(thread.runtime, job, ShadowResult::completed, &agreement, cost, seconds, {});
+  log_event(thread.runtime, job, ShadowResult::completed, &agreement, cost, called.seconds, {},
+            job.judge ? &judged : nullptr);
 }
 
 void maybe_start(Exchange& ex, const chat::ChatRequest& request, const chat::DraftText& original,
@@ -191,7 +281,7 @@ void maybe_start(Exchange& ex, const chat::ChatRequest& request, const chat::Dra
   job.request_id = ex.trace.request_id;
   auto drop = [&](ShadowResult why) {
     if (metrics) metrics->shadow.result(why).Increment();
-    log_event(rt, job, why, nullptr, 0, 0, {});
+    log_event(rt, job, why, nullptr, 0, 0, {}, nullptr);
   };
   if (g_spend.spent(Clock::now()) >= s.budget_usd_per_hour) {
     drop(ShadowResult::dropped_budget);
@@ -205,6 +295,9 @@ void maybe_start(Exchange& ex, const chat::ChatRequest& request, const chat::Dra
   }
   job.body = chat::routed_body(request, *job.model, false, false);
   job.original = Answer::of(original);
+  // A second, independent draw (seed + 1) picks the judged sub-sample of the shadowed ones.
+  job.judge = sampled(s.judge_sample_rate, s.seed + 1, job.request_id);
+  if (job.judge) job.question = question_of(request.json);
   // The slot is released by run(): construct its guard first thing. If co_spawn throws (out of
   // memory), give the slot back here.
   try {

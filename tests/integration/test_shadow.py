@@ -211,6 +211,20 @@ class VerdictTest(unittest.TestCase):
             self.assertEqual(shadow_metric(gw, "gateway_shadow_agreement_bucket",
                                            {"route": "draft", "le": "0.1"}), 2)
 
+    def test_judged_sub_sample_uses_the_evaluation_pair_judge(self):
+        # llm-sim's pair judge prefers the shorter answer: the draft here, in both orders. Only
+        # the draft is scripted: the judge (the large model) sees the question's directives too.
+        content = "What is the total? [sim:text=7@%s]" % DRAFT
+        with Gateway(shadow_config({"sample_rate": 1.0, "judge_sample_rate": 1.0})) as gw:
+            self.assertEqual(post(gw, chat("auto", content), "judge-1")[0], 200)
+            self.assertEqual(wait_shadow_results(gw, 1), 1)
+            ev = gw.wait_event("shadow")
+            self.assertEqual(ev["judge"], "draft_better")
+            self.assertEqual(ev["judge_prompt"], "hg.pair/1")
+            self.assertEqual(ev["verdict"], "draft_better")
+            self.assertEqual(shadow_metric(gw, "gateway_shadow_verdicts_total",
+                                           {"verdict": "draft_better", "route": "draft"}), 1)
+
     def test_before_draft_escalations_are_drafted_at_pre_draft_sample_rate(self):
         cfg = shadow_config({"pre_draft_sample_rate": 1.0},
                             routing={"before_draft": {"match": ["(?i)contract"]}})
