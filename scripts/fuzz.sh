@@ -3,7 +3,8 @@
 #   scripts/fuzz.sh TARGET [SECONDS]   fuzz one target (default 600 s)
 #   scripts/fuzz.sh all [SECONDS]      each target in turn, SECONDS each (the test command runs
 #                                      `all 20` as a smoke run)
-# Targets: client_request sse_parser upstream_response config_load policies
+# Targets: GW_FUZZ_TARGETS in tests/fuzz/CMakeLists.txt (client_request sse_parser
+# upstream_response config_load policies agent_answer ...)
 # Builds build-fuzz with clang (-fsanitize=fuzzer,address,undefined). New inputs go to
 # build-fuzz/corpus/TARGET (seeded from tests/fuzz/corpus/TARGET); a crash, leak, timeout or
 # out-of-memory input is written to build-fuzz/artifacts/TARGET/ and fails the run: copy it into
@@ -11,7 +12,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
-all_targets=(client_request sse_parser upstream_response config_load policies)
+# The list lives in one place: tests/fuzz/CMakeLists.txt.
+read -r -a all_targets < <(sed -n '/^set(GW_FUZZ_TARGETS/,/)/p' tests/fuzz/CMakeLists.txt |
+  sed 's/set(GW_FUZZ_TARGETS//; s/)//' | tr '\n' ' ')
 target="${1:?usage: scripts/fuzz.sh TARGET|all [SECONDS]}"
 seconds="${2:-600}"
 build_dir="${GW_FUZZ_BUILD_DIR:-$root/build-fuzz}"
