@@ -61,6 +61,7 @@ struct Flow {
       note_judged_draft(ex.trace.decision, sc.rules, d.text, d.finish_reason, d.logprobs,
                         d.first_margin, d.tool_calls.calls.size(), complete,
                         !ex.trace.decision.prompt_text.empty());
+      note_validity(ex.trace.decision, judged.draft);
     }
     return policies::judge(sc.rules, judged.draft);
   }

@@ -10,6 +10,8 @@
 #include <nlohmann/json.hpp>
 
 #include "gateway/metrics/cost.hpp"
+#include "policies/structured_output.hpp"
+#include "policies/tool_calls.hpp"
 #include "policies/utf8.hpp"
 
 namespace gw {
@@ -95,6 +97,9 @@ std::string decision_line(const RequestTrace& t, const config::Config& cfg, bool
     d["complete"] = s.complete;
     d["refusal_matched"] = s.refusal_matched;
     d["tool_calls"] = s.tool_calls;
+    const auto opt_bool = [](const std::optional<bool>& v) { return v ? json(*v) : json(nullptr); };
+    d["tool_calls_valid"] = opt_bool(s.tool_calls_valid);
+    d["structured_valid"] = opt_bool(s.structured_valid);
     d["logprobs"] = summary_json(s.logprobs);
     d["hold"] = s.hold ? summary_json(*s.hold) : json(nullptr);
     if (with_prompts) d["text"] = policies::sanitize_utf8(s.draft_text);
@@ -228,6 +233,19 @@ void note_judged_draft(DecisionSignals& s, const policies::Rules& rules, std::st
   s.logprobs = policies::summarize_logprobs(logprobs, first_margin);
   if (!complete) s.hold = s.logprobs;
   if (with_text) s.draft_text = std::string(text);
+}
+
+void note_validity(DecisionSignals& s, const policies::Draft& draft) {
+  static const policies::RequestedOutput kPlainText;
+  const policies::RequestedOutput& requested = draft.requested ? *draft.requested : kPlainText;
+  s.tool_calls_valid.reset();
+  s.structured_valid.reset();
+  if (!draft.tool_calls.empty()) {
+    s.tool_calls_valid = !policies::first_tool_call_problem(requested, draft.tool_calls);
+  }
+  if (draft.complete && policies::kind_of(draft) == policies::AnswerKind::structured) {
+    s.structured_valid = !policies::structured_output_problem(requested.format, draft.text);
+  }
 }
 
 DecisionLog& decision_log() {

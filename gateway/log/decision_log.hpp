@@ -20,6 +20,7 @@
 
 #include "gateway/config/config.hpp"
 #include "gateway/trace/request_trace.hpp"
+#include "policies/judge.hpp"
 #include "policies/rules.hpp"
 
 namespace gw {
@@ -68,6 +69,10 @@ class DecisionLog {
   std::uint64_t file_bytes_ = 0;
   std::thread thread_;
 };
+
+// The tool-call and structured-output validity of a judged draft (what invalid_tool_call and
+// invalid_json read), whether or not those rules are on.
+void note_validity(DecisionSignals& s, const policies::Draft& draft);
 
 // Notes what the judge read of a draft (the last call wins: the verdict's inputs; a judged
 // prefix is kept apart in `hold`). The refusal patterns are searched again here, only while a

@@ -20,6 +20,8 @@ struct DecisionSignals {
   bool complete = true;  // false: the verdict was on a held stream prefix
   bool refusal_matched = false;
   std::uint64_t tool_calls = 0;
+  std::optional<bool> tool_calls_valid;          // nullopt: no tool call to check
+  std::optional<bool> structured_valid;          // nullopt: no response_format JSON, or a prefix
   policies::LogprobSummary logprobs;             // of what was judged last
   std::optional<policies::LogprobSummary> hold;  // of the held prefix, when a prefix was judged
   std::string prompt_text;                       // only with --log-prompts / server.log_prompts

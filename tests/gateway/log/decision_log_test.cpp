@@ -90,6 +90,34 @@ TEST(DecisionLine, BeforeDraftHasNoDraftLeg) {
   EXPECT_EQ(j["escalate"]["model"], "gpt-oss-20b");
 }
 
+TEST(NoteValidity, ToolCallsAndStructuredOutput) {
+  policies::RequestedOutput requested;
+  requested.tools.push_back({"get_weather", {"city"}});
+  const std::vector<policies::ToolCall> calls{{"get_weather", R"({"town":"Oslo"})", true}};
+  policies::Draft d{"", "tool_calls", {}, true};
+  d.requested = &requested;
+  d.tool_calls = calls;
+  DecisionSignals s;
+  note_validity(s, d);
+  EXPECT_EQ(s.tool_calls_valid, false);  // the required "city" is missing
+  EXPECT_FALSE(s.structured_valid);
+
+  policies::RequestedOutput json_format;
+  json_format.format.kind = policies::FormatKind::json_object;
+  policies::Draft j{"{\"a\": 1", "stop", {}, true};
+  j.requested = &json_format;
+  note_validity(s, j);
+  EXPECT_FALSE(s.tool_calls_valid);
+  EXPECT_EQ(s.structured_valid, false);  // cut JSON
+  policies::Draft ok{"{\"a\": 1}", "stop", {}, true};
+  ok.requested = &json_format;
+  note_validity(s, ok);
+  EXPECT_EQ(s.structured_valid, true);
+  ok.complete = false;  // a prefix is not judged for JSON
+  note_validity(s, ok);
+  EXPECT_FALSE(s.structured_valid);
+}
+
 TEST(DecisionLog, AppendsAndRotatesPastTheBound) {
   TempDir dir;
   const auto path = (dir.path / "decisions.jsonl").string();
