@@ -170,6 +170,8 @@ std::vector<RoutedRow> read_routed_rows(const std::string& path,
   std::vector<RoutedRow> rows;
   rows.reserve(file.rows.size());
   for (std::size_t i = 0; i < file.rows.size(); ++i) {
+    // Shadow comparisons (routing.shadow) share the decision log; they are not routed rows.
+    if (string_at(file.rows[i], "schema") == "hg.shadow/1") continue;
     std::string why;
     if (auto r = read_routed_row(file.rows[i], why)) {
       if (r->id.empty()) r->id = "row-" + std::to_string(i + 1);

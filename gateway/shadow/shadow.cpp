@@ -10,6 +10,7 @@
 #include "gateway/chat/whole_completion.hpp"
 #include "gateway/http/json_text.hpp"
 #include "gateway/log/access_log.hpp"
+#include "gateway/log/decision_log.hpp"
 #include "gateway/metrics/cost.hpp"
 #include "gateway/metrics/metrics.hpp"
 #include "gateway/shadow/sampler.hpp"
@@ -68,7 +69,6 @@ struct Slot {
 void log_event(const Runtime& rt, const Job& job, ShadowResult result, const policies::Agreement* a,
                double cost_usd, double seconds, std::string_view error,
                const std::optional<policies::ShadowVerdict>* judged) {
-  if (!rt.log) return;
   std::string extra = "\"request_id\":";
   http::append_json_string(extra, job.request_id);
   extra += ",\"shadow_of\":\"";
@@ -121,7 +121,14 @@ void log_event(const Runtime& rt, const Job& job, ShadowResult result, const pol
     }
     extra += ",\"judge_prompt\":\"" + std::string(eval::kPairPromptVersion) + "\"";
   }
-  rt.log->event("info", "shadow", "shadow comparison", extra);
+  if (rt.log) rt.log->event("info", "shadow", "shadow comparison", extra);
+  // routing.decision_log: one hg.shadow/1 line per sample (dropped ones too), joined to the
+  // request's hg.decision/1 line by request_id and weighted by 1 / sample_probability offline.
+  const config::Config& cfg = *job.serving->cfg;
+  if (!cfg.routing.decision_log.empty()) {
+    decision_log().append(cfg.routing.decision_log, cfg.routing.decision_log_max_bytes,
+                          "{\"schema\":\"hg.shadow/1\"," + extra + "}");
+  }
 }
 
 // One non-streamed call of a shadow: the answer's facts, or why it failed; its cost is added to

@@ -3,11 +3,15 @@ hybrid-gateway with routing.shadow. What the client gets must not change; what t
 counted in the gateway_shadow_* metrics and logged as a `shadow` event per sampled request."""
 
 import json
+import subprocess
+import os
+import tempfile
 import statistics
 import time
 import unittest
 
 from harness import (
+    GATEWAY_BIN,
     SSEStream,
     Gateway,
     Sim,
@@ -252,6 +256,38 @@ class VerdictTest(unittest.TestCase):
                                                {"verdict": verdict, "route": "escalated"}), 1)
             self.assertEqual(shadow_metric(gw, "gateway_shadow_verdicts_total",
                                            {"route": "draft"}), 0)
+
+
+class DecisionLogTest(unittest.TestCase):
+    def test_each_sample_goes_to_the_decision_log_with_its_probability(self):
+        with tempfile.TemporaryDirectory() as d:
+            path = os.path.join(d, "decisions.jsonl")
+            cfg = shadow_config({"sample_rate": 1.0}, routing={"decision_log": path})
+            with Gateway(cfg) as gw:
+                post(gw, chat("auto", scripted("It_is_41.", "It_is_42.")), "dl-1")
+                self.assertEqual(wait_shadow_results(gw, 1), 1)
+                deadline = time.monotonic() + 5
+                rows = []
+                while time.monotonic() < deadline:
+                    if os.path.exists(path):
+                        with open(path) as f:
+                            rows = [json.loads(l) for l in f if l.strip()]
+                    if any(r.get("schema") == "hg.shadow/1" for r in rows):
+                        break
+                    time.sleep(0.05)
+                # `eval replay` reads the same file: the shadow lines are not rows to it.
+                res = subprocess.run([GATEWAY_BIN, "eval", "replay", "--input", path, "--config",
+                                      gw.config_path], capture_output=True, text=True, timeout=30)
+                self.assertEqual(res.returncode, 0, res.stderr)
+                self.assertNotIn("skipped", res.stderr)
+            shadow = [r for r in rows if r.get("schema") == "hg.shadow/1"]
+            self.assertEqual(len(shadow), 1, rows)
+            self.assertEqual(shadow[0]["request_id"], "dl-1")
+            self.assertEqual(shadow[0]["sample_probability"], 1)
+            self.assertEqual(shadow[0]["verdict"], "draft_worse")
+            self.assertEqual(shadow[0]["result"], "completed")
+            decisions = [r for r in rows if r.get("schema") == "hg.decision/1"]
+            self.assertIn("dl-1", [r.get("request_id") for r in decisions])
 
 
 class LimitsTest(unittest.TestCase):
