@@ -121,6 +121,29 @@ TEST(Calibrate, CurvesAreMonotone) {
                           [](const SettingResult& s) { return s.pareto; }));
 }
 
+TEST(Calibrate, StreamedGridCoversHoldTokens) {
+  ReplayPolicy p = mean_rule_policy();
+  p.stream = true;
+  CalibrateOptions o;
+  o.cuts = 4;
+  o.resamples = 0;
+  o.hold_tokens = {8, 64};
+  o.target = {Target::Kind::escalation, 0.5};
+  const auto r = calibrate(rows_of(synthesize(one_signal(400, 5, 0.8))), p, o);
+  std::size_t with8 = 0, with64 = 0;
+  for (const auto& s : r.settings) (s.setting.hold_tokens == 8 ? with8 : with64)++;
+  EXPECT_EQ(with8, with64);
+  EXPECT_GT(with8, 1u);
+  // Same rules, shorter hold: an escalated stream pays for fewer draft tokens.
+  for (std::size_t i = 0; i + 1 < r.settings.size(); i += 2) {
+    const auto& a = r.settings[i];
+    const auto& b = r.settings[i + 1];
+    ASSERT_EQ(a.setting.hold_tokens, 8u);
+    ASSERT_EQ(b.setting.hold_tokens, 64u);
+    EXPECT_LE(a.train.cost_per_1k_usd, b.train.cost_per_1k_usd + 1e-12);
+  }
+}
+
 TEST(Calibrate, BadAcceptBoundCoversTheTrueRate) {
   // 150 seeds; the true bad-accept rate of the chosen threshold is known analytically:
   // P(small wrong, large right, z >= t) = p01 (1 - Phi(t + delta)).

@@ -91,6 +91,16 @@ TEST(Replayer, StreamedEscalationPaysOnlyTheHeldPrefix) {
   EXPECT_NEAR(d.cost_usd, held + large, 1e-15);
 }
 
+TEST(Replayer, AStreamShorterThanTheHoldIsJudgedWhole) {
+  ReplayPolicy p = policy();
+  p.spec.after_draft.chars_under = 10;  // complete drafts only
+  p.stream = true;
+  p.hold_tokens = 50;  // the draft has 50 completion tokens: it ends inside the hold
+  EXPECT_TRUE(Replayer(p).decide(row_of(outcome("a", "q", "tiny", 0, 1))).escalate);
+  p.hold_tokens = 49;  // judged on a prefix: chars_under cannot fire yet
+  EXPECT_FALSE(Replayer(p).decide(row_of(outcome("a", "q", "tiny", 0, 1))).escalate);
+}
+
 TEST(Replayer, BeforeDraftSkipsTheDraftCost) {
   ReplayPolicy p = policy();
   p.spec.before_draft.prompt_chars_over = 3;
