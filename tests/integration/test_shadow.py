@@ -112,6 +112,28 @@ class SamplingTest(unittest.TestCase):
             self.assertEqual(shadow_metric(gw, "gateway_shadow_agreement_count",
                                            {"route": "draft"}), len(want))
 
+    def test_bad_accept_estimate_matches_the_scripted_answers(self):
+        # The issue's "done when": sample_rate 0.05; every third draft gets the number wrong. The
+        # metrics' bad-accept estimate equals what the scripted answers and the hash say.
+        rate, seed, n = 0.05, 3, 600
+        with Gateway(shadow_config({"sample_rate": rate, "seed": seed, "max_inflight": 64})) as gw:
+            sampled, worse = 0, 0
+            for i in range(n):
+                rid = "demo-%d" % i
+                wrong = i % 3 == 0
+                draft = "It_is_%d." % (i + 1 if wrong else i)
+                post(gw, chat("auto", scripted(draft, "It_is_%d." % i)), rid)
+                if sample_point(seed, rid) < rate:
+                    sampled += 1
+                    worse += wrong
+            self.assertEqual(wait_shadow_results(gw, sampled), sampled)
+            got_worse = shadow_metric(gw, "gateway_shadow_verdicts_total",
+                                      {"verdict": "draft_worse", "route": "draft"})
+            got_compared = shadow_metric(gw, "gateway_shadow_verdicts_total", {"route": "draft"})
+            self.assertEqual((got_worse, got_compared), (worse, sampled))
+            print("\nbad-accept estimate at sample_rate %.2f over %d requests: %d/%d = %.3f "
+                  "(true rate 1/3)" % (rate, n, worse, sampled, worse / sampled))
+
     def test_off_by_default(self):
         with Gateway(shadow_config()) as gw:
             for i in range(5):
