@@ -237,6 +237,27 @@ class VerdictTest(unittest.TestCase):
             self.assertEqual(shadow_metric(gw, "gateway_shadow_agreement_bucket",
                                            {"route": "draft", "le": "0.1"}), 2)
 
+    def test_tool_calls_compare_function_and_arguments(self):
+        tools = [
+            {"type": "function", "function": {"name": "get_weather", "parameters": {
+                "type": "object", "properties": {"city": {"type": "string"}},
+                "required": ["city"]}}},
+            {"type": "function", "function": {"name": "get_time", "parameters": {
+                "type": "object", "properties": {"city": {"type": "string"}},
+                "required": ["city"]}}},
+        ]
+        with Gateway(shadow_config({"sample_rate": 1.0})) as gw:
+            same = chat("auto", "Weather in Oslo?", tools=tools)
+            other = chat("auto", "Weather in Oslo? [sim:tool=get_time@%s]" % DRAFT, tools=tools)
+            self.assertEqual(post(gw, same, "tool-same")[0], 200)
+            self.assertEqual(post(gw, other, "tool-other")[0], 200)
+            self.assertEqual(wait_shadow_results(gw, 2), 2)
+            by_id = {e["request_id"]: e for e in gw.events("shadow")}
+            self.assertEqual(by_id["tool-same"]["basis"], "tool_calls")
+            self.assertEqual(by_id["tool-same"]["verdict"], "draft_ok")
+            self.assertEqual(by_id["tool-other"]["basis"], "tool_calls")
+            self.assertEqual(by_id["tool-other"]["verdict"], "draft_worse")
+
     def test_judged_sub_sample_uses_the_evaluation_pair_judge(self):
         # llm-sim's pair judge prefers the shorter answer: the draft here, in both orders. Only
         # the draft is scripted: the judge (the large model) sees the question's directives too.
