@@ -165,7 +165,8 @@ ReplyPlan plan_reply(const ChatRequest& request, const ModelProfile& profile, ui
     return plan;
   }
 
-  const AgentAnswer agent = plan_agent_answer(request.agent, script, request.messages_hash % 100000);
+  const AgentAnswer agent =
+      plan_agent_answer(request.agent, script, request.messages_hash % 100000);
   const bool scripted_text = script.echo || script.text || script.refuse || script.short_answer;
   if (!agent.calls.empty()) {
     plan.tokens = tokenize(agent.text.value_or(""));
@@ -287,8 +288,7 @@ std::string ChunkRenderer::token(size_t i) const {
   out += "},\"logprobs\":";
   if (request_.logprobs) {
     out += "{\"content\":[";
-    append_logprob_entry(out, shape_of(plan_), tok, i, plan_.tokens.size(),
-                         request_.top_logprobs);
+    append_logprob_entry(out, shape_of(plan_), tok, i, plan_.tokens.size(), request_.top_logprobs);
     out += "]}";
   } else {
     out += "null";

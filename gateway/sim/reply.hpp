@@ -80,7 +80,7 @@ class ChunkRenderer {
   std::string token(size_t i) const;
   std::string finish() const;
   std::string usage() const;
-  std::string no_choices() const;  // the `empty` behaviour
+  std::string no_choices() const;                        // the `empty` behaviour
   std::string delta(std::string_view delta_json) const;  // e.g. a tool-call delta
   static std::string_view done() { return "data: [DONE]\n\n"; }
 
