@@ -21,6 +21,8 @@ namespace gw::shadow {
 
 namespace {
 
+constexpr char kUpstreamIdSuffix[] = "-shadow";
+
 // Shadow calls in flight in this process (every thread), against routing.shadow.max_inflight.
 std::atomic<std::uint32_t> g_inflight{0};
 // What shadow calls spent over the last hour, against routing.shadow.budget_usd_per_hour.
@@ -56,6 +58,9 @@ struct Job {
   Answer original;       // what the client got
   bool judge = false;    // sampled at judge_sample_rate too
   std::string question;  // for the judge: the request's system and user text
+
+  // The x-request-id upstreams see: the request's, marked, so their logs tell the two apart.
+  std::string upstream_id() const { return request_id + kUpstreamIdSuffix; }
 };
 
 // Releases the inflight slot on every exit, also when the io_context destroys the coroutine.
@@ -215,7 +220,7 @@ net::awaitable<std::optional<policies::ShadowVerdict>> judge_pair(ThreadContext&
         {"model", judge.upstream_model}, {"max_tokens", eval::kJudgeMaxTokens}, {"temperature", 0}};
     body["messages"] = order == 0 ? eval::pair_messages(job.question, draft, large)
                                   : eval::pair_messages(job.question, large, draft);
-    auto called = co_await call_whole(thread, cfg, judge, body.dump(), job.request_id);
+    auto called = co_await call_whole(thread, cfg, judge, body.dump(), job.upstream_id());
     cost_usd += called.cost_usd;
     if (!called.facts) co_return std::nullopt;
     winners[order] = eval::parse_pair(called.facts->draft.text);
@@ -237,7 +242,8 @@ net::awaitable<void> run(ThreadContext& thread, Job job) {
   Slot slot;
   const config::Config& cfg = *job.serving->cfg;
   Metrics* metrics = thread.runtime.metrics;
-  auto called = co_await call_whole(thread, cfg, *job.model, std::move(job.body), job.request_id);
+  auto called =
+      co_await call_whole(thread, cfg, *job.model, std::move(job.body), job.upstream_id());
   double cost = called.cost_usd;
   if (!called.facts) {
     if (metrics) metrics->shadow.result(ShadowResult::failed).Increment();

@@ -209,6 +209,12 @@ class ClientSeesNoDifferenceTest(unittest.TestCase):
                     self.assertEqual(ev["verdict"], "draft_worse")
                     self.assertEqual(ev["draft_number"], "41")
                     self.assertEqual(ev["large_number"], "42")
+                    # The shadow asked the large model the same request, not streamed.
+                    sent = json.loads(SIM.last_request()["body"])
+                    self.assertEqual(sent["model"], LARGE)
+                    self.assertIs(sent["stream"], False)
+                    self.assertNotIn("stream_options", sent)
+                    self.assertEqual(sent["messages"], [{"role": "user", "content": content}])
         self.assertEqual(texts["off"], texts["on"])
 
 
