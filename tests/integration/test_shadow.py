@@ -79,6 +79,17 @@ def shadow_metric(gw, name, labels=None):
     return metric_value(gw.metrics(), name, labels) or 0
 
 
+def shadow_events(gw, want, timeout=5.0):
+    """The `shadow` log events once `want` of them arrived (the log is written by its own thread,
+    just after the metrics are counted), by request id."""
+    deadline = time.monotonic() + timeout
+    while True:
+        events = gw.events("shadow")
+        if len(events) >= want or time.monotonic() > deadline:
+            return {e["request_id"]: e for e in events}
+        time.sleep(0.02)
+
+
 def wait_shadow_results(gw, want_total, timeout=5.0):
     """Waits until completed+failed+dropped reaches want_total (the shadows run after replies)."""
     deadline = time.monotonic() + timeout
@@ -105,7 +116,7 @@ class SamplingTest(unittest.TestCase):
             time.sleep(0.2)  # nothing more arrives
             self.assertEqual(shadow_metric(gw, "gateway_shadow_requests_total",
                                            {"result": "completed"}), len(want))
-            got = {e["request_id"] for e in gw.events("shadow")}
+            got = set(shadow_events(gw, len(want)))
             self.assertEqual(got, want)
             self.assertEqual(shadow_metric(gw, "gateway_shadow_verdicts_total",
                                            {"verdict": "draft_ok"}), len(want))
@@ -225,7 +236,7 @@ class VerdictTest(unittest.TestCase):
             post(gw, chat("auto", scripted("Total:_1,300.", "The_total_is_1200.")), "v-worse")
             post(gw, chat("auto", scripted("Paris.", "Lyon_and_Marseille.")), "v-tie")
             self.assertEqual(wait_shadow_results(gw, 3), 3)
-            by_id = {e["request_id"]: e for e in gw.events("shadow")}
+            by_id = shadow_events(gw, 3)
             self.assertEqual(by_id["v-ok"]["verdict"], "draft_ok")
             self.assertEqual(by_id["v-ok"]["agreement"], 1)
             self.assertEqual(by_id["v-worse"]["verdict"], "draft_worse")
@@ -258,7 +269,7 @@ class VerdictTest(unittest.TestCase):
             self.assertEqual(post(gw, same, "tool-same")[0], 200)
             self.assertEqual(post(gw, other, "tool-other")[0], 200)
             self.assertEqual(wait_shadow_results(gw, 2), 2)
-            by_id = {e["request_id"]: e for e in gw.events("shadow")}
+            by_id = shadow_events(gw, 2)
             self.assertEqual(by_id["tool-same"]["basis"], "tool_calls")
             self.assertEqual(by_id["tool-same"]["verdict"], "draft_ok")
             self.assertEqual(by_id["tool-other"]["basis"], "tool_calls")
@@ -293,7 +304,7 @@ class VerdictTest(unittest.TestCase):
             finally:
                 st.close()
             self.assertEqual(wait_shadow_results(gw, 2), 2)
-            by_id = {e["request_id"]: e for e in gw.events("shadow")}
+            by_id = shadow_events(gw, 2)
             self.assertEqual(by_id["pre-1"]["shadow_of"], "escalated")
             self.assertEqual(by_id["pre-1"]["model"], DRAFT)
             self.assertEqual(by_id["pre-1"]["verdict"], "draft_worse")
