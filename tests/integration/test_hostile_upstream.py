@@ -243,6 +243,9 @@ class LargeDraftTest(HostileCase):
     # of its size, not ~20 times it (a 24 MiB draft of logprobs peaked at hundreds of MB).
     routing = {"draft_max_bytes": 32 * 1024 * 1024}
 
+    # Under ASan (scripts/test-sanitized.sh) redzones and the free quarantine inflate RSS several
+    # times over: an RSS bound says nothing there; the plain run checks it.
+    @unittest.skipIf(__import__("os").environ.get("GW_SANITIZED") == "1", "RSS bound under ASan")
     def test_large_draft_is_read_in_bounded_memory(self):
         self.assertOwnAnswer(model="auto", times=1)
         before = vm_kib(self.gw.pid, "VmHWM")
