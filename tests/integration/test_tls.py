@@ -18,7 +18,7 @@ import tempfile
 import threading
 import unittest
 
-from harness import Gateway, SSEStream, chat, config_yaml, metric_value, request, stream_content
+from harness import Gateway, SSEStream, chat, config_yaml, request, stream_content, wait_metric
 
 CHAT = "/v1/chat/completions"
 MODEL = "phi-4-mini"
@@ -331,7 +331,7 @@ class UntrustedCa(unittest.TestCase):
                     err = error_of(raw)
                     self.assertEqual(err.get("code"), "upstream_unreachable", raw)
                     self.assertIn("tls", err.get("message", "").lower(), raw)
-                tls_errors = metric_value(gw.metrics(), "gateway_upstream_errors_total", {"kind": "tls"})
+                tls_errors = wait_metric(gw, "gateway_upstream_errors_total", {"kind": "tls"}, 2.0)
                 self.assertEqual(tls_errors, 2.0, "gateway_upstream_errors_total{kind=\"tls\"}")
             self.assertEqual(up.chat_requests(), [], "a request went over an unverified connection")
             self.assertEqual(up.handshakes, 0)
@@ -349,7 +349,7 @@ class WrongHostName(unittest.TestCase):
                     err = error_of(raw)
                     self.assertEqual(err.get("code"), "upstream_unreachable", raw)
                     self.assertIn("tls", err.get("message", "").lower(), raw)
-                tls_errors = metric_value(gw.metrics(), "gateway_upstream_errors_total", {"kind": "tls"})
+                tls_errors = wait_metric(gw, "gateway_upstream_errors_total", {"kind": "tls"}, 2.0)
                 self.assertEqual(tls_errors, 2.0, "gateway_upstream_errors_total{kind=\"tls\"}")
             self.assertEqual(up.chat_requests(), [])
 
