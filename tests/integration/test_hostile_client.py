@@ -28,6 +28,7 @@ from harness import (
     read_until_close,
     request,
     status_of,
+    wait_metric,
 )
 
 CHAT = "/v1/chat/completions"
@@ -243,7 +244,7 @@ class NumberOverflowTest(GatewayCase):
         self.assertEqual(status, 200, body)
         logged = [e for e in self.gw.events("request") if e.get("status") == 400]
         self.assertGreaterEqual(len(logged), 30, self.gw.output()[-2000:])
-        self.assertEqual(metric_value(self.gw.metrics(), "gateway_inflight_requests"), 0)
+        self.assertEqual(wait_metric(self.gw, "gateway_inflight_requests", None, 0), 0)
 
 
 # =========================================================================== auth and methods
