@@ -14,7 +14,7 @@ cd "$(dirname "$0")/.."
 root=$PWD
 # The list lives in one place: tests/fuzz/CMakeLists.txt.
 read -r -a all_targets < <(sed -n '/^set(GW_FUZZ_TARGETS/,/)/p' tests/fuzz/CMakeLists.txt |
-  sed 's/set(GW_FUZZ_TARGETS//; s/)//' | tr '\n' ' ')
+  sed 's/set(GW_FUZZ_TARGETS//; s/)//' | tr '\n' ' ') || true  # read: no final newline
 target="${1:?usage: scripts/fuzz.sh TARGET|all [SECONDS]}"
 seconds="${2:-600}"
 build_dir="${GW_FUZZ_BUILD_DIR:-$root/build-fuzz}"
