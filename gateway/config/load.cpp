@@ -1,6 +1,7 @@
 #include "gateway/config/load.hpp"
 
 #include <re2/re2.h>
+#include <yaml-cpp/eventhandler.h>
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
@@ -29,11 +30,11 @@ constexpr std::uint32_t kMinHeaderBytes = 1024;
 constexpr std::uint32_t kMaxHeaderBytes = 1048576;
 constexpr std::uint32_t kMaxTimeoutMs = 86400000;  // one day
 constexpr std::uint32_t kMaxHoldTokens = 4096;
-constexpr std::uint64_t kMinHoldBytes = 1024;   // routing.stream.hold_max_bytes
-constexpr std::uint64_t kMinDraftBytes = 1024;  // routing.draft_max_bytes
-constexpr std::uint64_t kMinDecisionLogBytes = 4096;       // routing.decision_log_max_bytes
+constexpr std::uint64_t kMinHoldBytes = 1024;               // routing.stream.hold_max_bytes
+constexpr std::uint64_t kMinDraftBytes = 1024;              // routing.draft_max_bytes
+constexpr std::uint64_t kMinDecisionLogBytes = 4096;        // routing.decision_log_max_bytes
 constexpr std::uint64_t kMaxDecisionLogBytes = 1ull << 40;  // 1 TiB
-constexpr std::uint32_t kMaxShadowInflight = 1024;  // routing.shadow.max_inflight
+constexpr std::uint32_t kMaxShadowInflight = 1024;          // routing.shadow.max_inflight
 constexpr std::uintmax_t kMaxConfigFileBytes = 4 * 1024 * 1024;
 constexpr std::size_t kMaxQuotedChars = 60;  // longer values are clipped in messages
 
@@ -550,127 +551,123 @@ class Loader {
     auto& before = r.before_draft;
     auto& after = r.after_draft;
     read_mapping(
-        e, {
-               {"model_alias", [&](const Entry& f) { read_nonempty_string(f, r.model_alias); }},
-               {"draft",
-                [&](const Entry& f) {
-                  if (read_nonempty_string(f, r.draft)) marks_.draft = f.mark();
-                }},
-               {"escalate",
-                [&](const Entry& f) {
-                  if (read_nonempty_string(f, r.escalate)) marks_.escalate = f.mark();
-                }},
-               {"on_escalate",
-                [&](const Entry& f) {
-                  std::string mode;
-                  if (!read_string(f, mode)) return;
-                  marks_.on_escalate = f.mark();
-                  if (auto parsed = policies::parse_on_escalate(mode)) {
-                    r.on_escalate = *parsed;
-                  } else {
-                    report(f, "expected 'replace' or 'refine', got " + in_quotes(mode));
-                  }
-                }},
-               {"refine_prompt",
-                [&](const Entry& f) {
-                  if (read_string(f, r.refine_prompt)) marks_.refine_prompt = f.mark();
-                }},
-               {"before_draft",
-                [&](const Entry& f) {
-                  read_mapping(
-                      f, {
-                             {"prompt_chars_over",
-                              [&](const Entry& g) { read_uint(g, before.prompt_chars_over); }},
-                             {"match", [&](const Entry& g) { read_regex_list(g, before.match); }},
-                         });
-                }},
-               {"after_draft",
-                [&](const Entry& f) {
-                  read_mapping(
-                      f,
-                      {
-                          {"chars_under",
-                           [&](const Entry& g) {
-                             if (read_uint(g, after.chars_under)) marks_.chars_under = g.mark();
-                           }},
-                          {"chars_over", [&](const Entry& g) { read_uint(g, after.chars_over); }},
-                          {"finish_reason_length",
-                           [&](const Entry& g) { read_bool(g, after.finish_reason_length); }},
-                          {"invalid_tool_call",
-                           [&](const Entry& g) { read_bool(g, after.invalid_tool_call); }},
-                          {"invalid_json",
-                           [&](const Entry& g) { read_bool(g, after.invalid_json); }},
-                          {"refusal", [&](const Entry& g) { read_regex_list(g, after.refusal); }},
-                          {"mean_logprob_under",
-                           [&](const Entry& g) {
-                             // `~` (or nothing) turns the rule off, like omitting the key.
-                             if (g.value.IsNull()) return;
-                             double value = 0;
-                             if (!read_double(g, value)) return;
-                             if (value > 0) {
-                               report(g,
-                                      "must be at most 0 (log-probabilities are never "
-                                      "positive), got " +
-                                          g.value.Scalar());
-                               return;
-                             }
-                             after.has_mean_logprob_under = true;
-                             after.mean_logprob_under = value;
-                           }},
-                          {"min_logprob_under",
-                           [&](const Entry& g) {
-                             read_logprob_threshold(g, after.min_logprob_under,
-                                                    LogprobBound::at_most_zero);
-                           }},
-                          {"p10_logprob_under",
-                           [&](const Entry& g) {
-                             read_logprob_threshold(g, after.p10_logprob_under,
-                                                    LogprobBound::at_most_zero);
-                           }},
-                          {"first_margin_under",
-                           [&](const Entry& g) {
-                             read_logprob_threshold(g, after.first_margin_under,
-                                                    LogprobBound::at_least_zero);
-                           }},
+        e,
+        {
+            {"model_alias", [&](const Entry& f) { read_nonempty_string(f, r.model_alias); }},
+            {"draft",
+             [&](const Entry& f) {
+               if (read_nonempty_string(f, r.draft)) marks_.draft = f.mark();
+             }},
+            {"escalate",
+             [&](const Entry& f) {
+               if (read_nonempty_string(f, r.escalate)) marks_.escalate = f.mark();
+             }},
+            {"on_escalate",
+             [&](const Entry& f) {
+               std::string mode;
+               if (!read_string(f, mode)) return;
+               marks_.on_escalate = f.mark();
+               if (auto parsed = policies::parse_on_escalate(mode)) {
+                 r.on_escalate = *parsed;
+               } else {
+                 report(f, "expected 'replace' or 'refine', got " + in_quotes(mode));
+               }
+             }},
+            {"refine_prompt",
+             [&](const Entry& f) {
+               if (read_string(f, r.refine_prompt)) marks_.refine_prompt = f.mark();
+             }},
+            {"before_draft",
+             [&](const Entry& f) {
+               read_mapping(
+                   f, {
+                          {"prompt_chars_over",
+                           [&](const Entry& g) { read_uint(g, before.prompt_chars_over); }},
+                          {"match", [&](const Entry& g) { read_regex_list(g, before.match); }},
                       });
-                }},
-               {"stream",
-                [&](const Entry& f) {
-                  read_mapping(f, {{"hold_tokens",
-                                    [&](const Entry& g) {
-                                      read_uint(g, r.hold_tokens, 0, kMaxHoldTokens);
-                                    }},
-                                   {"hold_max_bytes",
-                                    [&](const Entry& g) {
-                                      read_uint(g, r.hold_max_bytes, kMinHoldBytes, kMaxBodyBytes);
-                                    }},
-                                   {"hold_max_ms", [&](const Entry& g) {
-                                      read_timeout(g, r.hold_max_ms);
-                                    }}});
-                }},
-               {"fallback", [&](const Entry& f) { read_bool(f, r.fallback); }},
-               {"draft_max_bytes",
-                [&](const Entry& f) {
-                  read_uint(f, r.draft_max_bytes, kMinDraftBytes, kMaxBodyBytes);
-                }},
-               {"decision_log",
-                [&](const Entry& f) {
-                  if (!read_nonempty_string(f, r.decision_log)) return;
-                  // Checked here, not at the first routed request: the writer thread has no
-                  // one to tell.
-                  const auto dir = std::filesystem::path(r.decision_log).parent_path();
-                  std::error_code ec;
-                  if (!dir.empty() && !std::filesystem::is_directory(dir, ec)) {
-                    report(f, "directory " + in_quotes(dir.string()) + " does not exist");
-                  }
-                }},
-               {"decision_log_max_bytes",
-                [&](const Entry& f) {
-                  read_uint(f, r.decision_log_max_bytes, kMinDecisionLogBytes,
-                            kMaxDecisionLogBytes);
-                }},
-               {"shadow", [&](const Entry& f) { read_shadow(f, r.shadow); }},
-           });
+             }},
+            {"after_draft",
+             [&](const Entry& f) {
+               read_mapping(
+                   f,
+                   {
+                       {"chars_under",
+                        [&](const Entry& g) {
+                          if (read_uint(g, after.chars_under)) marks_.chars_under = g.mark();
+                        }},
+                       {"chars_over", [&](const Entry& g) { read_uint(g, after.chars_over); }},
+                       {"finish_reason_length",
+                        [&](const Entry& g) { read_bool(g, after.finish_reason_length); }},
+                       {"invalid_tool_call",
+                        [&](const Entry& g) { read_bool(g, after.invalid_tool_call); }},
+                       {"invalid_json", [&](const Entry& g) { read_bool(g, after.invalid_json); }},
+                       {"refusal", [&](const Entry& g) { read_regex_list(g, after.refusal); }},
+                       {"mean_logprob_under",
+                        [&](const Entry& g) {
+                          // `~` (or nothing) turns the rule off, like omitting the key.
+                          if (g.value.IsNull()) return;
+                          double value = 0;
+                          if (!read_double(g, value)) return;
+                          if (value > 0) {
+                            report(g,
+                                   "must be at most 0 (log-probabilities are never "
+                                   "positive), got " +
+                                       g.value.Scalar());
+                            return;
+                          }
+                          after.has_mean_logprob_under = true;
+                          after.mean_logprob_under = value;
+                        }},
+                       {"min_logprob_under",
+                        [&](const Entry& g) {
+                          read_logprob_threshold(g, after.min_logprob_under,
+                                                 LogprobBound::at_most_zero);
+                        }},
+                       {"p10_logprob_under",
+                        [&](const Entry& g) {
+                          read_logprob_threshold(g, after.p10_logprob_under,
+                                                 LogprobBound::at_most_zero);
+                        }},
+                       {"first_margin_under",
+                        [&](const Entry& g) {
+                          read_logprob_threshold(g, after.first_margin_under,
+                                                 LogprobBound::at_least_zero);
+                        }},
+                   });
+             }},
+            {"stream",
+             [&](const Entry& f) {
+               read_mapping(
+                   f, {{"hold_tokens",
+                        [&](const Entry& g) { read_uint(g, r.hold_tokens, 0, kMaxHoldTokens); }},
+                       {"hold_max_bytes",
+                        [&](const Entry& g) {
+                          read_uint(g, r.hold_max_bytes, kMinHoldBytes, kMaxBodyBytes);
+                        }},
+                       {"hold_max_ms", [&](const Entry& g) { read_timeout(g, r.hold_max_ms); }}});
+             }},
+            {"fallback", [&](const Entry& f) { read_bool(f, r.fallback); }},
+            {"draft_max_bytes",
+             [&](const Entry& f) {
+               read_uint(f, r.draft_max_bytes, kMinDraftBytes, kMaxBodyBytes);
+             }},
+            {"decision_log",
+             [&](const Entry& f) {
+               if (!read_nonempty_string(f, r.decision_log)) return;
+               // Checked here, not at the first routed request: the writer thread has no
+               // one to tell.
+               const auto dir = std::filesystem::path(r.decision_log).parent_path();
+               std::error_code ec;
+               if (!dir.empty() && !std::filesystem::is_directory(dir, ec)) {
+                 report(f, "directory " + in_quotes(dir.string()) + " does not exist");
+               }
+             }},
+            {"decision_log_max_bytes",
+             [&](const Entry& f) {
+               read_uint(f, r.decision_log_max_bytes, kMinDecisionLogBytes, kMaxDecisionLogBytes);
+             }},
+            {"shadow", [&](const Entry& f) { read_shadow(f, r.shadow); }},
+        });
   }
 
   bool read_share(const Entry& e, double& out) {
@@ -808,12 +805,55 @@ std::size_t edit_distance(std::string_view a, std::string_view b) {
   return d[a.size()][b.size()];
 }
 
+namespace {
+
+// Where each YAML document of a file starts; nothing else is kept.
+class DocumentStarts : public YAML::EventHandler {
+ public:
+  std::vector<YAML::Mark> marks;
+  void OnDocumentStart(const YAML::Mark& mark) override { marks.push_back(mark); }
+  void OnDocumentEnd() override {}
+  void OnNull(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnAlias(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnScalar(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                const std::string&) override {}
+  void OnSequenceStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                       YAML::EmitterStyle::value) override {}
+  void OnSequenceEnd() override {}
+  void OnMapStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                  YAML::EmitterStyle::value) override {}
+  void OnMapEnd() override {}
+};
+
+// A config file holds one document. Documents are counted, at most two, instead of calling
+// YAML::LoadAll: Debian's yaml-cpp 0.7 reports an empty document at the same position for ever
+// on some malformed input (a leading ','; yaml-cpp #1040), and LoadAll then never returns.
+constexpr std::size_t kMaxDocumentsCounted = 2;
+
+}  // namespace
+
 LoadResult load_string(std::string_view yaml, const std::string& source_name,
                        const EnvLookup& env) {
   LoadResult result;
-  std::vector<YAML::Node> documents;
+  YAML::Node document;
+  std::optional<YAML::Mark> second_document;
   try {
-    documents = YAML::LoadAll(std::string(yaml));
+    std::istringstream in{std::string(yaml)};
+    YAML::Parser parser(in);
+    DocumentStarts starts;
+    while (starts.marks.size() < kMaxDocumentsCounted && parser.HandleNextDocument(starts)) {
+    }
+    if (starts.marks.size() == kMaxDocumentsCounted &&
+        starts.marks[1].pos <= starts.marks[0].pos) {  // the parser made no progress
+      const auto& at = starts.marks[0];
+      const auto pos = static_cast<std::size_t>(at.pos);
+      std::string what = pos < yaml.size() ? "'" + std::string(1, yaml[pos]) + "'" : "end of file";
+      result.problems.push_back(
+          {source_name, at.line + 1, at.column + 1, "YAML syntax error: unexpected " + what});
+      return result;
+    }
+    if (!starts.marks.empty()) document = YAML::Load(std::string(yaml));
+    if (starts.marks.size() > 1) second_document = starts.marks[1];
   } catch (const YAML::Exception& e) {
     Problem p{source_name, 0, 0, "YAML syntax error: " + e.msg};
     if (!e.mark.is_null()) {
@@ -827,11 +867,10 @@ LoadResult load_string(std::string_view yaml, const std::string& source_name,
   auto config = std::make_shared<Config>();
   config->source = source_name;
   Loader loader(source_name, env ? env : EnvLookup(process_env));
-  loader.load(documents.empty() ? YAML::Node() : documents.front(), *config);
+  loader.load(document, *config);
   result.problems = loader.take_problems();
-  if (documents.size() > 1) {
-    const auto& mark = documents[1].Mark();
-    result.problems.push_back({source_name, mark.line + 1, mark.column + 1,
+  if (second_document) {
+    result.problems.push_back({source_name, second_document->line + 1, second_document->column + 1,
                                "only one YAML document is allowed per file"});
   }
   if (result.problems.empty()) result.config = std::move(config);
