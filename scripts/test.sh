@@ -13,6 +13,9 @@ cd "$(dirname "$0")/.."
 scripts/install-deps.sh
 scripts/install-test-deps.sh
 scripts/install-browser-deps.sh
+# ccache keys on paths relative to the checkout, so a fresh clone elsewhere (CI) reuses what an
+# earlier build of the same sources compiled: three builds (plain, sanitized, fuzz) stay cheap.
+export CCACHE_BASEDIR="$PWD" CCACHE_NOHASHDIR=1
 cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DBUILD_TESTING=ON
 cmake --build build
 export GW_ARTIFACTS_DIR="${GW_ARTIFACTS_DIR:-$PWD/build/test-artifacts}"
