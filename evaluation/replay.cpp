@@ -8,6 +8,7 @@
 #include "evaluation/cli_args.hpp"
 #include "evaluation/outcome.hpp"
 #include "gateway/config/load.hpp"
+#include "gateway/config/rule_spec.hpp"
 #include "policies/before_draft.hpp"
 #include "policies/judge.hpp"
 #include "policies/prompt.hpp"
@@ -40,26 +41,6 @@ std::string prefix_share(const std::string& text, double keep, double total) {
 }
 
 }  // namespace
-
-policies::RuleSpec rule_spec_of(const config::Routing& r) {
-  // Keep in step with compile_rules() in gateway/server/serving_config.cpp.
-  policies::RuleSpec spec;
-  spec.before_draft.prompt_chars_over = r.before_draft.prompt_chars_over;
-  spec.before_draft.match = r.before_draft.match;
-  spec.after_draft.chars_under = r.after_draft.chars_under;
-  spec.after_draft.chars_over = r.after_draft.chars_over;
-  spec.after_draft.finish_reason_length = r.after_draft.finish_reason_length;
-  spec.after_draft.refusal = r.after_draft.refusal;
-  spec.after_draft.invalid_tool_call = r.after_draft.invalid_tool_call;
-  spec.after_draft.invalid_json = r.after_draft.invalid_json;
-  if (r.after_draft.has_mean_logprob_under) {
-    spec.after_draft.mean_logprob_under = r.after_draft.mean_logprob_under;
-  }
-  spec.after_draft.min_logprob_under = r.after_draft.min_logprob_under;
-  spec.after_draft.p10_logprob_under = r.after_draft.p10_logprob_under;
-  spec.after_draft.first_margin_under = r.after_draft.first_margin_under;
-  return spec;
-}
 
 Replayer::Replayer(ReplayPolicy policy)
     : policy_(std::move(policy)),
@@ -192,7 +173,7 @@ ReplayPolicy policy_from_config_file(const std::string& path, bool stream) {
   }
   const config::Config& c = *loaded.config;
   ReplayPolicy p;
-  p.spec = rule_spec_of(c.routing);
+  p.spec = config::rule_spec_of(c.routing);
   if (const auto* m = c.find_model(c.routing.draft)) p.draft_price = m->price;
   if (const auto* m = c.find_model(c.routing.escalate)) p.escalate_price = m->price;
   p.stream = stream;

@@ -16,10 +16,6 @@
 
 namespace gw::eval {
 
-// The routing.before_draft / after_draft sections as policies::RuleSpec (what the gateway's
-// ServingConfig compiles).
-policies::RuleSpec rule_spec_of(const config::Routing& routing);
-
 // What a replay needs besides the rows: the compiled rules, the two models' prices, and
 // whether requests stream (then only the first hold_tokens draft tokens are judged and paid
 // for on an escalation).
