@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "evaluation/calibrate.hpp"
+#include "evaluation/html_escape.hpp"
 
 namespace gw::eval {
 namespace {
@@ -20,29 +21,6 @@ std::string fmt(double v, int digits = 4) {
 double num(const json& j, const char* key) {
   auto it = j.find(key);
   return it != j.end() && it->is_number() ? it->get<double>() : 0.0;
-}
-
-std::string html_escape(const std::string& s) {
-  std::string out;
-  for (char c : s) {
-    switch (c) {
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '&':
-        out += "&amp;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      default:
-        out += c;
-    }
-  }
-  return out;
 }
 
 struct Point {

@@ -9,6 +9,7 @@
 #include <unordered_map>
 
 #include "evaluation/cli_args.hpp"
+#include "evaluation/html_escape.hpp"
 #include "evaluation/outcome.hpp"
 #include "policies/logprob_summary.hpp"
 
@@ -315,29 +316,6 @@ std::string usd(const json& v) {
   return buf;
 }
 
-std::string esc(std::string_view s) {
-  std::string out;
-  for (char c : s) {
-    switch (c) {
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '&':
-        out += "&amp;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      default:
-        out += c;
-    }
-  }
-  return out;
-}
-
 std::string header_note(const json& s) {
   std::string out = std::to_string(s["rows"].get<size_t>()) + " items from " +
                     s["source"].get<std::string>() + ". ";
@@ -460,11 +438,11 @@ std::string md_table(const Table& t) {
 
 std::string html_table(const Table& t) {
   std::string out = "<table><thead><tr>";
-  for (const auto& h : t.head) out += "<th>" + esc(h) + "</th>";
+  for (const auto& h : t.head) out += "<th>" + html_escape(h) + "</th>";
   out += "</tr></thead><tbody>";
   for (const auto& r : t.rows) {
     out += "<tr>";
-    for (const auto& c : r) out += "<td>" + esc(c) + "</td>";
+    for (const auto& c : r) out += "<td>" + html_escape(c) + "</td>";
     out += "</tr>";
   }
   return out + "</tbody></table>";
@@ -488,8 +466,8 @@ std::string bar_chart(const std::vector<std::pair<std::string, double>>& bars,
     std::snprintf(buf, sizeof buf,
                   "<text x='0' y='%d' font-size='13'>%s</text><rect x='%d' y='%d' width='%.1f' "
                   "height='18' fill='#4e79a7'/><text x='%.1f' y='%d' font-size='12'>%.4g %s</text>",
-                  y + 14, esc(label).c_str(), label_w, y, w, label_w + w + 6, y + 14, v,
-                  esc(unit).c_str());
+                  y + 14, html_escape(label).c_str(), label_w, y, w, label_w + w + 6, y + 14, v,
+                  html_escape(unit).c_str());
     svg += buf;
     y += row_h;
   }
@@ -520,7 +498,8 @@ std::string latency_chart(const json& s) {
                     "' height='" + std::to_string(row_h * rows.size() + 40) + "' role='img'>";
   int y = 5;
   for (auto& [key, segs] : rows) {
-    svg += "<text x='0' y='" + std::to_string(y + 15) + "' font-size='13'>" + esc(key) + "</text>";
+    svg += "<text x='0' y='" + std::to_string(y + 15) + "' font-size='13'>" + html_escape(key) +
+           "</text>";
     double x = label_w, total = 0;
     for (auto& [stage, v] : segs) {
       const size_t ci = std::find(legend.begin(), legend.end(), stage) - legend.begin();
@@ -529,7 +508,7 @@ std::string latency_chart(const json& s) {
       std::snprintf(buf, sizeof buf,
                     "<rect x='%.1f' y='%d' width='%.1f' height='20' fill='%s'><title>%s p50 "
                     "%.1f ms</title></rect>",
-                    x, y, w, kStageColours[ci % 6], esc(stage).c_str(), v);
+                    x, y, w, kStageColours[ci % 6], html_escape(stage).c_str(), v);
       svg += buf;
       x += w;
       total += v;
@@ -546,7 +525,7 @@ std::string latency_chart(const json& s) {
     std::snprintf(buf, sizeof buf,
                   "<rect x='%.0f' y='%d' width='12' height='12' fill='%s'/><text x='%.0f' y='%d' "
                   "font-size='12'>%s</text>",
-                  lx, y + 8, kStageColours[i % 6], lx + 16, y + 18, esc(legend[i]).c_str());
+                  lx, y + 8, kStageColours[i % 6], lx + 16, y + 18, html_escape(legend[i]).c_str());
     svg += buf;
     lx += 30 + 8.0 * static_cast<double>(legend[i].size());
   }
@@ -585,8 +564,8 @@ std::string render_html(const json& s) {
       "#fff3cd;border:1px solid #e0b400;padding:8px}.real{background:#e8f4ea;padding:8px}"
       "section{margin-bottom:24px}</style></head><body>";
   h += "<header id='header'><h1>Routing evaluation</h1><p class='" +
-       std::string(s["simulated"].get<bool>() ? "sim" : "real") + "'>" + esc(header_note(s)) +
-       "</p></header>";
+       std::string(s["simulated"].get<bool>() ? "sim" : "real") + "'>" +
+       html_escape(header_note(s)) + "</p></header>";
   std::vector<std::pair<std::string, double>> acc, cost;
   for (auto& [name, a] : s["arms"].items()) {
     const json v = a["quality"]["score_mean"];
