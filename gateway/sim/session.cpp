@@ -17,7 +17,9 @@
 #include <cstdint>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <utility>
+#include <variant>
 #include <vector>
 
 #include "gateway/sim/completions.hpp"
@@ -154,46 +156,76 @@ class Connection {
         keep_alive);
   }
 
-  net::awaitable<After> chat(const http::request<http::string_body>& request) {
+  // Counts the request and records it for the test's inspection (body, authorization, target).
+  void count_and_record(const http::request<http::string_body>& request) {
     state_.requests.fetch_add(1, std::memory_order_relaxed);
     const auto auth = request.find(http::field::authorization);
     state_.record(request.body(),
                   auth == request.end() ? std::string_view{} : std::string_view(auth->value()),
                   request.target());
-    const bool keep_alive = request.keep_alive();
+  }
 
-    auto parsed = parse_chat_request(request.body());
-    if (auto* err = std::get_if<RequestError>(&parsed)) {
-      co_return co_await send(
+  // A parsed request's reply plan, or how the request already ended: a request error, an
+  // unknown model or a simulated failure (error, garbage, cut, stall) was sent. Shared by every
+  // API so they fail alike.
+  struct Planned {
+    std::optional<ReplyPlan> plan;   // set: answer per plan (Outcome::answer or empty)
+    After ended = After::keep_open;  // when no plan
+  };
+  net::awaitable<Planned> plan_or_end(const std::variant<ChatRequest, RequestError>& parsed,
+                                      bool keep_alive) {
+    Planned p;
+    if (const auto* err = std::get_if<RequestError>(&parsed)) {
+      p.ended = co_await send(
           static_cast<http::status>(err->status), "application/json",
           error_body(err->message, "invalid_request_error", err->param, err->code), keep_alive);
+      co_return p;
     }
-    const ChatRequest& chat = std::get<ChatRequest>(parsed);
-    const ModelProfile* profile = state_.find_profile(chat.model);
+    const ChatRequest& req = std::get<ChatRequest>(parsed);
+    const ModelProfile* profile = state_.find_profile(req.model);
     if (profile == nullptr) {
-      co_return co_await send(http::status::not_found, "application/json",
-                              error_body("The model '" + chat.model + "' does not exist",
+      p.ended = co_await send(http::status::not_found, "application/json",
+                              error_body("The model '" + req.model + "' does not exist",
                                          "invalid_request_error", "model", "model_not_found"),
                               keep_alive);
+      co_return p;
     }
-    const ReplyPlan plan = plan_reply(chat, *profile, state_.options().seed);
+    const ReplyPlan plan = plan_reply(req, *profile, state_.options().seed);
     switch (plan.outcome) {
       case Outcome::error:
-        co_return co_await send(static_cast<http::status>(plan.error_status), "application/json",
+        p.ended = co_await send(static_cast<http::status>(plan.error_status), "application/json",
                                 error_body("simulated upstream error",
                                            error_type(plan.error_status), "", "simulated_error"),
                                 keep_alive, rate_limit_headers(plan));
+        co_return p;
       case Outcome::garbage:
-        co_return co_await send(http::status::ok, "text/plain", "this is not json", keep_alive);
+        p.ended = co_await send(http::status::ok, "text/plain", "this is not json", keep_alive);
+        co_return p;
       case Outcome::cut:
-        co_return After::close;  // the client sees the connection close with no response
+        p.ended = After::close;  // the client sees the connection close with no response
+        co_return p;
       case Outcome::stall:
         co_await stall();
-        co_return After::close;
+        p.ended = After::close;
+        co_return p;
       case Outcome::answer:
       case Outcome::empty:
         break;
     }
+    p.plan = plan;
+    co_return p;
+  }
+
+  net::awaitable<After> chat(const http::request<http::string_body>& request) {
+    count_and_record(request);
+    const bool keep_alive = request.keep_alive();
+
+    auto parsed = parse_chat_request(request.body());
+    // Not `if (!co_await ...)`: GCC 12 miscompiles co_await inside a condition.
+    Planned planned = co_await plan_or_end(parsed, keep_alive);
+    if (!planned.plan) co_return planned.ended;
+    const ChatRequest& chat = std::get<ChatRequest>(parsed);
+    const ReplyPlan& plan = *planned.plan;
     const std::string id = "chatcmpl-sim-" + std::to_string(state_.next_id.fetch_add(1) + 1);
     if (chat.stream) co_return co_await stream(chat, plan, id, keep_alive);
 
@@ -265,11 +297,7 @@ class Connection {
   // /v1/responses, /v1/completions, /v1/embeddings: the same planner and directives as chat,
   // each answer in its own API's wire format.
   net::awaitable<After> other_api(const http::request<http::string_body>& request, Api api) {
-    state_.requests.fetch_add(1, std::memory_order_relaxed);
-    const auto auth = request.find(http::field::authorization);
-    state_.record(request.body(),
-                  auth == request.end() ? std::string_view{} : std::string_view(auth->value()),
-                  request.target());
+    count_and_record(request);
     const bool keep_alive = request.keep_alive();
     std::variant<ChatRequest, RequestError> parsed = RequestError{};
     EmbeddingsRequest embeddings;
@@ -285,37 +313,11 @@ class Connection {
       parsed = api == Api::responses ? parse_responses_request(request.body())
                                      : parse_completions_request(request.body());
     }
-    if (auto* err = std::get_if<RequestError>(&parsed)) {
-      co_return co_await send(
-          static_cast<http::status>(err->status), "application/json",
-          error_body(err->message, "invalid_request_error", err->param, err->code), keep_alive);
-    }
+    // Not `if (!co_await ...)`: GCC 12 miscompiles co_await inside a condition.
+    Planned planned = co_await plan_or_end(parsed, keep_alive);
+    if (!planned.plan) co_return planned.ended;
     const ChatRequest& req = std::get<ChatRequest>(parsed);
-    const ModelProfile* profile = state_.find_profile(req.model);
-    if (profile == nullptr) {
-      co_return co_await send(http::status::not_found, "application/json",
-                              error_body("The model '" + req.model + "' does not exist",
-                                         "invalid_request_error", "model", "model_not_found"),
-                              keep_alive);
-    }
-    const ReplyPlan plan = plan_reply(req, *profile, state_.options().seed);
-    switch (plan.outcome) {
-      case Outcome::error:
-        co_return co_await send(static_cast<http::status>(plan.error_status), "application/json",
-                                error_body("simulated upstream error",
-                                           error_type(plan.error_status), "", "simulated_error"),
-                                keep_alive, rate_limit_headers(plan));
-      case Outcome::garbage:
-        co_return co_await send(http::status::ok, "text/plain", "this is not json", keep_alive);
-      case Outcome::cut:
-        co_return After::close;
-      case Outcome::stall:
-        co_await stall();
-        co_return After::close;
-      case Outcome::answer:
-      case Outcome::empty:
-        break;
-    }
+    const ReplyPlan& plan = *planned.plan;
     // Not `if (!co_await ...)`: GCC 12 miscompiles co_await inside a condition.
     const bool waited =
         co_await pause_until(Clock::now() + std::chrono::milliseconds(plan.ttft_ms));
