@@ -1,15 +1,12 @@
 #include "gateway/sim/completions.hpp"
 
 #include <nlohmann/json.hpp>
+#include "gateway/sim/model_body.hpp"
 
 namespace gw::sim {
 namespace {
 
 using nlohmann::json;
-
-RequestError invalid(std::string message, std::string param) {
-  return RequestError{400, std::move(message), std::move(param), ""};
-}
 
 std::string usage_member(const ReplyPlan& plan) {
   const uint64_t out = plan.tokens.size();
@@ -21,15 +18,11 @@ std::string usage_member(const ReplyPlan& plan) {
 }  // namespace
 
 std::variant<ChatRequest, RequestError> parse_completions_request(std::string_view body) {
-  const json doc = json::parse(body, nullptr, /*allow_exceptions=*/false);
-  if (doc.is_discarded()) return invalid("We could not parse the JSON body of your request.", "");
-  if (!doc.is_object()) return invalid("The request body must be a JSON object.", "");
+  auto named = parse_model_body(body);
+  if (auto* err = std::get_if<RequestError>(&named)) return *err;
+  const json& doc = std::get<ModelBody>(named).doc;
   ChatRequest req;
-  auto model = doc.find("model");
-  if (model == doc.end() || !model->is_string() || model->get_ref<const std::string&>().empty()) {
-    return invalid("you must provide a model parameter", "model");
-  }
-  req.model = model->get<std::string>();
+  req.model = std::move(std::get<ModelBody>(named).model);
   auto prompt = doc.find("prompt");
   std::string text;
   if (prompt != doc.end() && prompt->is_string()) {
@@ -39,13 +32,13 @@ std::variant<ChatRequest, RequestError> parse_completions_request(std::string_vi
       if (p.is_string()) text += p.get<std::string>();
     }
   } else {
-    return invalid("'prompt' must be a string or an array of strings", "prompt");
+    return invalid_request("'prompt' must be a string or an array of strings", "prompt");
   }
   req.last_user_text = text;
   req.prompt_chars = text.size();
   req.messages_hash = fnv1a(text, fnv1a("prompt"));
   if (auto it = doc.find("stream"); it != doc.end() && !it->is_null()) {
-    if (!it->is_boolean()) return invalid("'stream' must be a boolean", "stream");
+    if (!it->is_boolean()) return invalid_request("'stream' must be a boolean", "stream");
     req.stream = it->get<bool>();
   }
   if (auto it = doc.find("stream_options"); it != doc.end() && it->is_object()) {
@@ -54,7 +47,7 @@ std::variant<ChatRequest, RequestError> parse_completions_request(std::string_vi
   }
   if (auto it = doc.find("max_tokens"); it != doc.end() && !it->is_null()) {
     if (!it->is_number_integer() || it->get<int64_t>() < 1 || it->get<int64_t>() > UINT32_MAX) {
-      return invalid("'max_tokens' must be a positive integer", "max_tokens");
+      return invalid_request("'max_tokens' must be a positive integer", "max_tokens");
     }
     req.max_tokens = static_cast<uint32_t>(it->get<int64_t>());
   }

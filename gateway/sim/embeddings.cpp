@@ -3,15 +3,12 @@
 #include <cmath>
 #include <cstring>
 #include <nlohmann/json.hpp>
+#include "gateway/sim/model_body.hpp"
 
 namespace gw::sim {
 namespace {
 
 using nlohmann::json;
-
-RequestError invalid(std::string message, std::string param) {
-  return RequestError{400, std::move(message), std::move(param), ""};
-}
 
 uint64_t splitmix(uint64_t& state) {
   uint64_t z = (state += 0x9e3779b97f4a7c15ULL);
@@ -53,17 +50,13 @@ std::string base64(const unsigned char* data, size_t n) {
 }  // namespace
 
 std::variant<EmbeddingsRequest, RequestError> parse_embeddings_request(std::string_view body) {
-  const json doc = json::parse(body, nullptr, /*allow_exceptions=*/false);
-  if (doc.is_discarded()) return invalid("We could not parse the JSON body of your request.", "");
-  if (!doc.is_object()) return invalid("The request body must be a JSON object.", "");
+  auto named = parse_model_body(body);
+  if (auto* err = std::get_if<RequestError>(&named)) return *err;
+  const json& doc = std::get<ModelBody>(named).doc;
   EmbeddingsRequest req;
-  auto model = doc.find("model");
-  if (model == doc.end() || !model->is_string() || model->get_ref<const std::string&>().empty()) {
-    return invalid("you must provide a model parameter", "model");
-  }
-  req.chat.model = model->get<std::string>();
+  req.chat.model = std::move(std::get<ModelBody>(named).model);
   auto input = doc.find("input");
-  if (input == doc.end()) return invalid("'input' is a required property", "input");
+  if (input == doc.end()) return invalid_request("'input' is a required property", "input");
   if (input->is_string()) {
     req.inputs.push_back(input->get<std::string>());
   } else if (input->is_array() && !input->empty()) {
@@ -78,21 +71,22 @@ std::variant<EmbeddingsRequest, RequestError> parse_embeddings_request(std::stri
         } else if (x.is_array()) {
           req.inputs.push_back(x.dump());
         } else {
-          return invalid("'input' must be a string, an array of strings or token arrays", "input");
+          return invalid_request("'input' must be a string, an array of strings or token arrays",
+                                 "input");
         }
       }
     }
   } else {
-    return invalid("'input' must be a non-empty string or array", "input");
+    return invalid_request("'input' must be a non-empty string or array", "input");
   }
   if (req.inputs.size() > kMaxEmbeddingInputs) {
-    return invalid("'input' may hold at most " + std::to_string(kMaxEmbeddingInputs) + " items",
-                   "input");
+    return invalid_request(
+        "'input' may hold at most " + std::to_string(kMaxEmbeddingInputs) + " items", "input");
   }
   if (auto it = doc.find("dimensions"); it != doc.end() && !it->is_null()) {
     if (!it->is_number_integer() || it->get<int64_t>() < 1 ||
         it->get<int64_t>() > kMaxEmbeddingDimensions) {
-      return invalid(
+      return invalid_request(
           "'dimensions' must be an integer from 1 to " + std::to_string(kMaxEmbeddingDimensions),
           "dimensions");
     }

@@ -6,6 +6,7 @@
 #include "gateway/sim/directives.hpp"
 #include "gateway/sim/eval_answers.hpp"
 #include "gateway/sim/logprob_shape.hpp"
+#include "gateway/sim/model_body.hpp"
 #include "gateway/sim/tool_calls.hpp"
 
 namespace gw::sim {
@@ -25,10 +26,6 @@ std::string content_text(const json& content) {
     }
   }
   return out;
-}
-
-RequestError invalid(std::string message, std::string param) {
-  return RequestError{400, std::move(message), std::move(param), ""};
 }
 
 void append_number(std::string& out, uint64_t v) {
@@ -69,27 +66,22 @@ std::string head(std::string_view object, std::string_view id, int64_t created,
 }  // namespace
 
 std::variant<ChatRequest, RequestError> parse_chat_request(std::string_view body) {
-  const json doc = json::parse(body, nullptr, /*allow_exceptions=*/false);
-  if (doc.is_discarded()) return invalid("We could not parse the JSON body of your request.", "");
-  if (!doc.is_object()) return invalid("The request body must be a JSON object.", "");
-
+  auto named = parse_model_body(body);
+  if (auto* err = std::get_if<RequestError>(&named)) return *err;
+  const json& doc = std::get<ModelBody>(named).doc;
   ChatRequest req;
-  auto model = doc.find("model");
-  if (model == doc.end() || !model->is_string() || model->get_ref<const std::string&>().empty()) {
-    return invalid("you must provide a model parameter", "model");
-  }
-  req.model = model->get<std::string>();
+  req.model = std::move(std::get<ModelBody>(named).model);
 
   auto messages = doc.find("messages");
   if (messages == doc.end() || !messages->is_array() || messages->empty()) {
-    return invalid("'messages' must be a non-empty array", "messages");
+    return invalid_request("'messages' must be a non-empty array", "messages");
   }
   uint64_t hash = fnv1a("");
   for (const json& m : *messages) {
-    if (!m.is_object()) return invalid("each message must be an object", "messages");
+    if (!m.is_object()) return invalid_request("each message must be an object", "messages");
     auto role = m.find("role");
     if (role == m.end() || !role->is_string()) {
-      return invalid("each message must have a string 'role'", "messages");
+      return invalid_request("each message must have a string 'role'", "messages");
     }
     auto content = m.find("content");
     const std::string text = content == m.end() ? std::string{} : content_text(*content);
@@ -104,7 +96,7 @@ std::variant<ChatRequest, RequestError> parse_chat_request(std::string_view body
   req.agent = read_agent_request(doc);
 
   if (auto it = doc.find("stream"); it != doc.end() && !it->is_null()) {
-    if (!it->is_boolean()) return invalid("'stream' must be a boolean", "stream");
+    if (!it->is_boolean()) return invalid_request("'stream' must be a boolean", "stream");
     req.stream = it->get<bool>();
   }
   if (auto it = doc.find("stream_options"); it != doc.end() && it->is_object()) {
@@ -121,7 +113,7 @@ std::variant<ChatRequest, RequestError> parse_chat_request(std::string_view body
     auto it = doc.find(key);
     if (it == doc.end() || it->is_null()) continue;
     if (!it->is_number_integer() || it->get<int64_t>() < 1 || it->get<int64_t>() > UINT32_MAX) {
-      return invalid(std::string("'") + key + "' must be a positive integer", key);
+      return invalid_request(std::string("'") + key + "' must be a positive integer", key);
     }
     const auto v = static_cast<uint32_t>(it->get<int64_t>());
     req.max_tokens = req.max_tokens ? std::min(*req.max_tokens, v) : v;

@@ -1,16 +1,13 @@
 #include "gateway/sim/responses_api.hpp"
 
 #include <nlohmann/json.hpp>
+#include "gateway/sim/model_body.hpp"
 
 namespace gw::sim {
 namespace {
 
 using nlohmann::json;
 using ordered = nlohmann::ordered_json;
-
-RequestError invalid(std::string message, std::string param) {
-  return RequestError{400, std::move(message), std::move(param), ""};
-}
 
 // Content is a string or an array of parts (input_text, output_text): only text counts.
 std::string content_text(const json& content) {
@@ -51,26 +48,23 @@ ordered text_part(std::string_view text) {
 }  // namespace
 
 std::variant<ChatRequest, RequestError> parse_responses_request(std::string_view body) {
-  const json doc = json::parse(body, nullptr, /*allow_exceptions=*/false);
-  if (doc.is_discarded()) return invalid("We could not parse the JSON body of your request.", "");
-  if (!doc.is_object()) return invalid("The request body must be a JSON object.", "");
+  auto named = parse_model_body(body);
+  if (auto* err = std::get_if<RequestError>(&named)) return *err;
+  const json& doc = std::get<ModelBody>(named).doc;
   ChatRequest req;
-  auto model = doc.find("model");
-  if (model == doc.end() || !model->is_string() || model->get_ref<const std::string&>().empty()) {
-    return invalid("you must provide a model parameter", "model");
-  }
-  req.model = model->get<std::string>();
+  req.model = std::move(std::get<ModelBody>(named).model);
   req.messages_hash = fnv1a("");
   if (auto it = doc.find("instructions"); it != doc.end() && it->is_string()) {
     add_message(req, "system", it->get<std::string>());
   }
   auto input = doc.find("input");
-  if (input == doc.end() || input->is_null()) return invalid("'input' is required", "input");
+  if (input == doc.end() || input->is_null())
+    return invalid_request("'input' is required", "input");
   if (input->is_string()) {
     add_message(req, "user", input->get<std::string>());
   } else if (input->is_array()) {
     for (const json& item : *input) {
-      if (!item.is_object()) return invalid("each input item must be an object", "input");
+      if (!item.is_object()) return invalid_request("each input item must be an object", "input");
       if (auto out = item.find("output"); out != item.end()) {  // function_call_output
         add_message(req, "tool", out->is_string() ? out->get<std::string>() : out->dump());
         continue;
@@ -82,16 +76,16 @@ std::variant<ChatRequest, RequestError> parse_responses_request(std::string_view
                   content == item.end() ? std::string{} : content_text(*content));
     }
   } else {
-    return invalid("'input' must be a string or an array of input items", "input");
+    return invalid_request("'input' must be a string or an array of input items", "input");
   }
   if (auto it = doc.find("stream"); it != doc.end() && !it->is_null()) {
-    if (!it->is_boolean()) return invalid("'stream' must be a boolean", "stream");
+    if (!it->is_boolean()) return invalid_request("'stream' must be a boolean", "stream");
     req.stream = it->get<bool>();
   }
   req.include_usage = true;  // a response always reports its usage
   if (auto it = doc.find("max_output_tokens"); it != doc.end() && !it->is_null()) {
     if (!it->is_number_integer() || it->get<int64_t>() < 1 || it->get<int64_t>() > UINT32_MAX) {
-      return invalid("'max_output_tokens' must be a positive integer", "max_output_tokens");
+      return invalid_request("'max_output_tokens' must be a positive integer", "max_output_tokens");
     }
     req.max_tokens = static_cast<uint32_t>(it->get<int64_t>());
   }
