@@ -6,7 +6,8 @@ add_library(gateway_http STATIC
 # Reading untrusted upstream answers: bounded extractors, secret redaction.
 target_sources(gateway_http PRIVATE http/error_fields.cpp http/redact.cpp chat/whole_completion.cpp)
 # The other OpenAI endpoints' request bodies (pure parsing, unit-tested).
-target_sources(gateway_http PRIVATE api/passthrough_request.cpp http/path_segment.cpp)
+target_sources(gateway_http PRIVATE api/passthrough_request.cpp http/path_segment.cpp
+  http/request_checks.cpp)
 # A draft's tool calls, whole or from stream deltas, for the judge.
 target_sources(gateway_http PRIVATE chat/draft_tool_calls.cpp)
 target_include_directories(gateway_http PUBLIC ${PROJECT_SOURCE_DIR})

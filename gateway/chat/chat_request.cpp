@@ -1,14 +1,10 @@
 #include "gateway/chat/chat_request.hpp"
 
-#include "gateway/http/json_text.hpp"
+#include "gateway/http/request_checks.hpp"
 
 namespace gw::chat {
 
 namespace {
-
-http::OpenAiError bad(std::string message, std::string param) {
-  return http::make_error(400, std::move(message), "invalid_request", std::move(param));
-}
 
 // What a nlohmann exception says, from its first word: "[json.exception.parse_error.101] parse
 // error at line 1, column 2: ..." -> "parse error at line 1, column 2: ...".
@@ -20,68 +16,65 @@ std::string reason_of(const nlohmann::json::exception& e) {
 
 std::variant<ChatRequest, http::OpenAiError> parse_and_check(std::string_view body) {
   ChatRequest r;
-  if (!http::json_nesting_within(body, http::kMaxJsonDepth)) {
-    return http::make_error(
-        400,
-        "request body nests JSON deeper than " + std::to_string(http::kMaxJsonDepth) + " levels",
-        "invalid_json");
-  }
+  if (auto err = http::nesting_too_deep(body)) return *err;
   r.json = nlohmann::json::parse(body);  // throws: see parse_chat_request
-  if (!r.json.is_object()) return bad("request body must be a JSON object", "");
+  if (!r.json.is_object()) return http::invalid_request("request body must be a JSON object", "");
   const auto& j = r.json;
 
-  auto model = j.find("model");
-  if (model == j.end()) return bad("you must provide a model parameter", "model");
-  if (!model->is_string() || model->get_ref<const std::string&>().empty()) {
-    return bad("'model' must be a non-empty string", "model");
-  }
-  r.model = model->get<std::string>();
+  auto model = http::requested_model(j);
+  if (auto* err = std::get_if<http::OpenAiError>(&model)) return *err;
+  r.model = std::get<std::string>(std::move(model));
 
   auto messages = j.find("messages");
-  if (messages == j.end()) return bad("'messages' is a required property", "messages");
+  if (messages == j.end())
+    return http::invalid_request("'messages' is a required property", "messages");
   if (!messages->is_array() || messages->empty()) {
-    return bad("'messages' must be a non-empty array", "messages");
+    return http::invalid_request("'messages' must be a non-empty array", "messages");
   }
   for (std::size_t i = 0; i < messages->size(); ++i) {
     const auto& m = (*messages)[i];
     auto role = m.is_object() ? m.find("role") : m.end();
     if (!m.is_object() || role == m.end() || !role->is_string()) {
-      return bad("messages[" + std::to_string(i) + "] must be an object with a string 'role'",
-                 "messages[" + std::to_string(i) + "]");
+      return http::invalid_request(
+          "messages[" + std::to_string(i) + "] must be an object with a string 'role'",
+          "messages[" + std::to_string(i) + "]");
     }
     auto content = m.find("content");
     if (content != m.end() && !content->is_string() && !content->is_array() &&
         !content->is_null()) {
-      return bad("messages[" + std::to_string(i) + "].content must be a string or an array",
-                 "messages[" + std::to_string(i) + "].content");
+      return http::invalid_request(
+          "messages[" + std::to_string(i) + "].content must be a string or an array",
+          "messages[" + std::to_string(i) + "].content");
     }
   }
 
   if (auto s = j.find("stream"); s != j.end() && !s->is_null()) {
-    if (!s->is_boolean()) return bad("'stream' must be a boolean", "stream");
+    if (!s->is_boolean()) return http::invalid_request("'stream' must be a boolean", "stream");
     r.stream = s->get<bool>();
   }
   if (auto so = j.find("stream_options"); so != j.end() && !so->is_null()) {
-    if (!so->is_object()) return bad("'stream_options' must be an object", "stream_options");
+    if (!so->is_object())
+      return http::invalid_request("'stream_options' must be an object", "stream_options");
     if (auto iu = so->find("include_usage"); iu != so->end() && !iu->is_null()) {
       if (!iu->is_boolean()) {
-        return bad("'stream_options.include_usage' must be a boolean",
-                   "stream_options.include_usage");
+        return http::invalid_request("'stream_options.include_usage' must be a boolean",
+                                     "stream_options.include_usage");
       }
       r.include_usage = iu->get<bool>();
     }
   }
   if (auto lp = j.find("logprobs"); lp != j.end() && !lp->is_null()) {
-    if (!lp->is_boolean()) return bad("'logprobs' must be a boolean", "logprobs");
+    if (!lp->is_boolean()) return http::invalid_request("'logprobs' must be a boolean", "logprobs");
     r.logprobs = lp->get<bool>();
   }
   for (const char* key : {"max_tokens", "max_completion_tokens", "n"}) {
     if (auto v = j.find(key); v != j.end() && !v->is_null() && !v->is_number_unsigned()) {
-      return bad(std::string("'") + key + "' must be a non-negative integer", key);
+      return http::invalid_request(std::string("'") + key + "' must be a non-negative integer",
+                                   key);
     }
   }
   if (auto t = j.find("temperature"); t != j.end() && !t->is_null() && !t->is_number()) {
-    return bad("'temperature' must be a number", "temperature");
+    return http::invalid_request("'temperature' must be a number", "temperature");
   }
   return r;
 }
