@@ -65,9 +65,7 @@ net::awaitable<void> handle_model(Exchange& ex, std::string_view encoded_id) {
   }
   if (object.is_null()) {
     const std::string shown = (id ? *id : std::string(encoded_id)).substr(0, kMaxShownIdBytes);
-    co_await ex.reply_error(http::make_error(
-        404, "The model '" + shown + "' does not exist or is not served by this gateway",
-        "model_not_found", "model"));
+    co_await ex.reply_error(http::model_not_found(shown));
     co_return;
   }
   co_await ex.reply(200, object.dump(), "application/json");

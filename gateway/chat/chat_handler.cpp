@@ -34,9 +34,7 @@ net::awaitable<void> handle_chat(Exchange& ex) {
   }
   const config::Model* model = ex.cfg().find_model(request.model);
   if (model == nullptr) {
-    co_await ex.reply_error(http::make_error(
-        404, "The model '" + request.model + "' does not exist or is not served by this gateway",
-        "model_not_found", "model"));
+    co_await ex.reply_error(http::model_not_found(request.model));
     co_return;
   }
   ex.trace.route = Route::direct;

@@ -55,6 +55,12 @@ OpenAiError make_error(unsigned status, std::string message, std::optional<std::
                      std::move(param), std::move(code)};
 }
 
+OpenAiError model_not_found(std::string_view model) {
+  return make_error(
+      404, "The model '" + std::string(model) + "' does not exist or is not served by this gateway",
+      "model_not_found", "model");
+}
+
 OpenAiError wrap_upstream_error(unsigned status, std::string_view upstream_body,
                                 std::string_view model) {
   // Only the fields are read (bounded depth, no tree): the upstream's JSON is never re-serialised.

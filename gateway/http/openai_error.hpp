@@ -27,6 +27,10 @@ std::string_view error_type_for_status(unsigned status);
 OpenAiError make_error(unsigned status, std::string message, std::optional<std::string> code = {},
                        std::optional<std::string> param = {});
 
+// The 404 for a model the gateway does not serve (chat, the passthrough endpoints,
+// /v1/models/{id}).
+OpenAiError model_not_found(std::string_view model);
+
 // An upstream's error response as the client sees it: its status kept; its body kept when it
 // already is an OpenAI error object, otherwise wrapped with the upstream's text as the message.
 OpenAiError wrap_upstream_error(unsigned status, std::string_view upstream_body,

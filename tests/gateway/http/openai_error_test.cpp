@@ -169,5 +169,13 @@ TEST(WrapUpstreamError, NestedMessageWithinTheLimitIsIgnoredNotSerialised) {
   EXPECT_EQ(e.type, "odd");
 }
 
+TEST(ModelNotFound, IsA404NamingTheModel) {
+  const OpenAiError e = model_not_found("gpt-9");
+  EXPECT_EQ(e.status, 404u);
+  EXPECT_EQ(e.message, "The model 'gpt-9' does not exist or is not served by this gateway");
+  EXPECT_EQ(e.code, "model_not_found");
+  EXPECT_EQ(e.param, "model");
+}
+
 }  // namespace
 }  // namespace gw::http
