@@ -10,19 +10,13 @@
 // GW_ARTIFACTS_DIR (default $GW_BUILD_DIR/test-artifacts) gets sdk-agents/*.log.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
-import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-const buildDir = path.resolve(process.env.GW_BUILD_DIR || path.join(here, '../../build'));
-const artifacts = path.join(
-  path.resolve(process.env.GW_ARTIFACTS_DIR || path.join(buildDir, 'test-artifacts')), 'sdk-agents');
-const GATEWAY_BIN = path.join(buildDir, 'hybrid-gateway');
-const SIM_BIN = path.join(buildDir, 'llm-sim');
+import { artifactsDir, httpGet, metricValue, startGateway, startSim, stopAndKeepLogs } from './harness.mjs';
+
+const artifacts = artifactsDir('sdk-agents');
 
 const { default: OpenAI } = await import('openai');
 // Imported before any test is declared: node:test runs the after() hook once the tests declared
@@ -34,77 +28,7 @@ const { z } = await import('zod');
 const { ChatOpenAI } = await import('@langchain/openai');
 const { HumanMessage, ToolMessage } = await import('@langchain/core/messages');
 
-// ---------------- processes: every one stopped by its PID ----------------
-
-const procs = [];
-const running = (child) => child.exitCode === null && child.signalCode === null;
-function killAll(signal) {
-  for (const p of procs) {
-    if (running(p.child)) { try { process.kill(p.child.pid, signal); } catch (e) { /* gone */ } }
-  }
-}
-process.on('exit', () => killAll('SIGKILL'));
-
-function start(name, argv) {
-  const child = spawn(argv[0], argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
-  const p = { name, child, lines: [], stderr: [] };
-  for (const [stream, sink] of [[child.stdout, p.lines], [child.stderr, p.stderr]]) {
-    let buf = '';
-    stream.setEncoding('utf8');
-    stream.on('data', (d) => {
-      buf += d;
-      let i;
-      while ((i = buf.indexOf('\n')) >= 0) { sink.push(buf.slice(0, i)); buf = buf.slice(i + 1); }
-    });
-  }
-  procs.push(p);
-  return p;
-}
-
-async function waitLine(p, predicate, timeoutMs = 5000) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const line = p.lines.find(predicate);
-    if (line) return line;
-    if (!running(p.child) || Date.now() > deadline) {
-      throw new Error(`${p.name} not ready:\n${p.lines.join('\n')}\n${p.stderr.join('\n')}`);
-    }
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
-async function stop(p) {
-  if (!running(p.child)) return;
-  const exited = new Promise((resolve) => p.child.once('exit', resolve));
-  process.kill(p.child.pid, 'SIGTERM');
-  await exited;
-}
-
-function httpGet(port, urlPath) {
-  return new Promise((resolve, reject) => {
-    http.get({ host: '127.0.0.1', port, path: urlPath, timeout: 3000 }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (d) => { body += d; });
-      res.on('end', () => resolve(body));
-    }).on('error', reject);
-  });
-}
-
-const simRequests = async () => JSON.parse(await httpGet(simPort, '/sim/stats')).requests;
-
-function metricValue(text, name, labels = {}) {
-  let total = null;
-  for (const line of text.split('\n')) {
-    const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{(.*)\})? (\S+)$/.exec(line);
-    if (!m || m[1] !== name) continue;
-    const have = {};
-    for (const lm of (m[3] || '').matchAll(/([a-zA-Z_]\w*)="((?:[^"\\]|\\.)*)"/g)) have[lm[1]] = lm[2];
-    if (Object.entries(labels).some(([k, v]) => have[k] !== v)) continue;
-    total = (total ?? 0) + Number(m[4]);
-  }
-  return total;
-}
+const simRequests = async () => JSON.parse((await httpGet(simPort, '/sim/stats')).body).requests;
 
 // ---------------- fixture ----------------
 
@@ -113,9 +37,8 @@ const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'gw-sdk-agents-'));
 
 before(async () => {
   fs.mkdirSync(artifacts, { recursive: true });
-  sim = start('llm-sim', [SIM_BIN, '--listen', '127.0.0.1:0', '--model', 'phi-4-mini:ttft_ms=5',
-    '--model', 'gpt-oss-20b:ttft_ms=10']);
-  simPort = Number((await waitLine(sim, (l) => l.includes('listening on'))).trim().split(':').pop());
+  ({ sim, simPort } = await startSim(['--model', 'phi-4-mini:ttft_ms=5',
+    '--model', 'gpt-oss-20b:ttft_ms=10']));
   const up = `"http://127.0.0.1:${simPort}/v1"`;
   const cfg = path.join(tmp, 'gateway.yaml');
   fs.writeFileSync(cfg, `server:
@@ -138,21 +61,13 @@ routing:
   stream:
     hold_tokens: 24
 `);
-  gw = start('hybrid-gateway', [GATEWAY_BIN, '--config', cfg]);
-  const ev = JSON.parse(await waitLine(gw, (l) => l.startsWith('{') && l.includes('"listening"')));
-  gwPort = Number(ev.listen.split(':').pop());
-  adminPort = Number(ev.admin.split(':').pop());
+  ({ gw, gwPort, adminPort } = await startGateway(cfg));
 });
 
 after(async () => {
   try {
-    for (const p of [gw, sim]) if (p) await stop(p);
+    await stopAndKeepLogs(artifacts, gw, sim);
   } finally {
-    killAll('SIGKILL');
-    for (const p of procs) {
-      fs.writeFileSync(path.join(artifacts, p.name + '.log'),
-        p.lines.join('\n') + '\n--- stderr ---\n' + p.stderr.join('\n') + '\n');
-    }
     fs.rmSync(tmp, { recursive: true, force: true });
   }
 });
@@ -209,7 +124,7 @@ async function turn(messages, stream) {
 
 for (const stream of [false, true]) {
   test(`two-step tool loop on auto (stream: ${stream}): draft tool call, then the answer`, async () => {
-    const errorsBefore = metricValue(await httpGet(adminPort, '/metrics'), 'gateway_upstream_errors_total') ?? 0;
+    const errorsBefore = metricValue((await httpGet(adminPort, '/metrics')).body, 'gateway_upstream_errors_total') ?? 0;
     const messages = [{ role: 'user', content: 'What is the weather in Oslo?' }];
     let calls = await simRequests();
 
@@ -233,7 +148,7 @@ for (const stream of [false, true]) {
     assert.ok(second.message.content.length > 20, second.message.content);
     assert.equal(await simRequests() - calls, 1, 'one upstream call, no retry');
 
-    const errorsAfter = metricValue(await httpGet(adminPort, '/metrics'), 'gateway_upstream_errors_total') ?? 0;
+    const errorsAfter = metricValue((await httpGet(adminPort, '/metrics')).body, 'gateway_upstream_errors_total') ?? 0;
     assert.equal(errorsAfter, errorsBefore, 'a tool call is not an upstream error');
   });
 }

@@ -10,19 +10,16 @@
 // sdk/gateway.log and sdk/llm-sim.log.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
-import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-const buildDir = path.resolve(process.env.GW_BUILD_DIR || path.join(here, '../../build'));
-const artifacts = path.join(
-  path.resolve(process.env.GW_ARTIFACTS_DIR || path.join(buildDir, 'test-artifacts')), 'sdk');
-const GATEWAY_BIN = path.join(buildDir, 'hybrid-gateway');
-const SIM_BIN = path.join(buildDir, 'llm-sim');
+import {
+  GATEWAY_BIN, SIM_BIN, artifactsDir, httpGet, metricValue, output, running, startGateway,
+  startSim, stopAndKeepLogs,
+} from './harness.mjs';
+
+const artifacts = artifactsDir('sdk');
 
 let OpenAI;
 try {
@@ -42,122 +39,6 @@ for (const f of [GATEWAY_BIN, SIM_BIN]) {
 const API_KEY = 'sk-sdk-test-1';
 const KEYS_ENV = 'GW_SDK_TEST_KEYS';
 const MAX_BODY = 65536;
-
-// ---------------- processes: every one stopped by its PID at the end ----------------
-
-const procs = [];  // {name, child, lines, stderr}
-
-function running(child) {
-  return child.exitCode === null && child.signalCode === null;
-}
-function killAll(signal) {
-  for (const p of procs) {
-    if (running(p.child)) {
-      try { process.kill(p.child.pid, signal); } catch (e) { /* already gone */ }
-    }
-  }
-}
-process.on('exit', () => killAll('SIGKILL'));
-for (const sig of ['SIGINT', 'SIGTERM']) {
-  process.on(sig, () => { killAll('SIGKILL'); process.exit(130); });
-}
-
-function start(name, argv, env) {
-  const child = spawn(argv[0], argv.slice(1), {
-    env: { ...process.env, ...(env || {}) },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const p = { name, child, lines: [], stderr: [], waiters: [] };
-  const pump = (stream, sink) => {
-    let buf = '';
-    stream.setEncoding('utf8');
-    stream.on('data', (d) => {
-      buf += d;
-      let i;
-      while ((i = buf.indexOf('\n')) >= 0) {
-        sink.push(buf.slice(0, i));
-        buf = buf.slice(i + 1);
-        for (const w of p.waiters) w();
-      }
-    });
-  };
-  pump(child.stdout, p.lines);
-  pump(child.stderr, p.stderr);
-  child.on('exit', () => { for (const w of p.waiters) w(); });
-  procs.push(p);
-  return p;
-}
-
-function waitLine(p, predicate, timeoutMs = 5000) {
-  return new Promise((resolve, reject) => {
-    let i = 0;
-    const check = () => {
-      for (; i < p.lines.length; i++) {
-        if (predicate(p.lines[i])) { done(); resolve(p.lines[i]); return; }
-      }
-      if (!running(p.child)) {
-        done();
-        reject(new Error(p.name + ' exited before it was ready:\n' + output(p)));
-      }
-    };
-    const timer = setTimeout(() => {
-      done();
-      reject(new Error(p.name + ' not ready after ' + timeoutMs + ' ms:\n' + output(p)));
-    }, timeoutMs);
-    const done = () => { clearTimeout(timer); p.waiters = p.waiters.filter((w) => w !== check); };
-    p.waiters.push(check);
-    check();
-  });
-}
-
-function output(p) {
-  return p.lines.join('\n') + '\n--- stderr ---\n' + p.stderr.join('\n');
-}
-
-async function stop(p, graceMs = 5000) {
-  if (!running(p.child)) return;
-  const exited = new Promise((resolve) => p.child.once('exit', resolve));
-  try { process.kill(p.child.pid, 'SIGTERM'); } catch (e) { return; }
-  const timer = setTimeout(() => {
-    if (running(p.child)) { try { process.kill(p.child.pid, 'SIGKILL'); } catch (e) { /* gone */ } }
-  }, graceMs);
-  await exited;
-  clearTimeout(timer);
-}
-
-function eventOf(line) {
-  if (!line.startsWith('{')) return null;
-  try { return JSON.parse(line).event ?? null; } catch (e) { return null; }
-}
-
-// ---------------- plain HTTP for the admin port and llm-sim ----------------
-
-function httpGet(port, urlPath) {
-  return new Promise((resolve, reject) => {
-    const req = http.get({ host: '127.0.0.1', port, path: urlPath, timeout: 3000 }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (d) => { body += d; });
-      res.on('end', () => resolve({ status: res.statusCode, headers: res.headers, body }));
-    });
-    req.on('timeout', () => req.destroy(new Error('timeout')));
-    req.on('error', reject);
-  });
-}
-
-function metricValue(text, name, labels = {}) {
-  let total = null;
-  for (const line of text.split('\n')) {
-    if (!line || line.startsWith('#')) continue;
-    const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{(.*)\})? (\S+)$/.exec(line);
-    if (!m || m[1] !== name) continue;
-    const have = {};
-    for (const lm of (m[3] || '').matchAll(/([a-zA-Z_]\w*)="((?:[^"\\]|\\.)*)"/g)) have[lm[1]] = lm[2];
-    if (Object.entries(labels).some(([k, v]) => have[k] !== v)) continue;
-    total = (total ?? 0) + Number(m[4]);
-  }
-  return total;
-}
 
 async function waitFor(fn, timeoutMs = 3000, stepMs = 25) {
   const deadline = Date.now() + timeoutMs;
@@ -214,28 +95,19 @@ routing:
 
 before(async () => {
   fs.mkdirSync(artifacts, { recursive: true });
-  sim = start('llm-sim', [SIM_BIN, '--listen', '127.0.0.1:0',
+  ({ sim, simPort } = await startSim([
     '--model', 'phi-4-mini:ttft_ms=20,tokens_per_s=200',
-    '--model', 'gpt-oss-20b:ttft_ms=40,tokens_per_s=100']);
-  const simLine = await waitLine(sim, (l) => l.includes('listening on'));
-  simPort = Number(simLine.trim().split(':').pop());
+    '--model', 'gpt-oss-20b:ttft_ms=40,tokens_per_s=100']));
 
   const cfg = path.join(tmp, 'gateway.yaml');
   fs.writeFileSync(cfg, configYaml(simPort));
-  gw = start('hybrid-gateway', [GATEWAY_BIN, '--config', cfg], { [KEYS_ENV]: API_KEY });
-  const ev = JSON.parse(await waitLine(gw, (l) => eventOf(l) === 'listening'));
-  gwPort = Number(ev.listen.split(':').pop());
-  adminPort = Number(ev.admin.split(':').pop());
+  ({ gw, gwPort, adminPort } = await startGateway(cfg, { [KEYS_ENV]: API_KEY }));
 });
 
 after(async () => {
   try {
-    for (const p of [gw, sim]) if (p) await stop(p);
+    await stopAndKeepLogs(artifacts, gw, sim);
   } finally {
-    killAll('SIGKILL');
-    for (const p of procs) {
-      try { fs.writeFileSync(path.join(artifacts, p.name + '.log'), output(p) + '\n'); } catch (e) { /* */ }
-    }
     fs.rmSync(tmp, { recursive: true, force: true });
   }
 });

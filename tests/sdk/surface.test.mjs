@@ -10,119 +10,20 @@
 // GW_ARTIFACTS_DIR (default $GW_BUILD_DIR/test-artifacts) gets sdk-surface/*.log.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
-import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-const buildDir = path.resolve(process.env.GW_BUILD_DIR || path.join(here, '../../build'));
-const artifacts = path.join(
-  path.resolve(process.env.GW_ARTIFACTS_DIR || path.join(buildDir, 'test-artifacts')), 'sdk-surface');
-const GATEWAY_BIN = path.join(buildDir, 'hybrid-gateway');
-const SIM_BIN = path.join(buildDir, 'llm-sim');
+import {
+  artifactsDir, httpGet, metricValue, output, running, startGateway, startSim, stopAndKeepLogs,
+} from './harness.mjs';
+
+const artifacts = artifactsDir('sdk-surface');
 
 const { default: OpenAI } = await import('openai');
 
-// ---------------- processes: every one stopped by its PID ----------------
-
-const procs = [];
-const running = (child) => child.exitCode === null && child.signalCode === null;
-function killAll(signal) {
-  for (const p of procs) {
-    if (running(p.child)) { try { process.kill(p.child.pid, signal); } catch (e) { /* gone */ } }
-  }
-}
-process.on('exit', () => killAll('SIGKILL'));
-
-function start(name, argv) {
-  const child = spawn(argv[0], argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
-  const p = { name, child, lines: [], stderr: [], waiters: [] };
-  const pump = (stream, sink) => {
-    let buf = '';
-    stream.setEncoding('utf8');
-    stream.on('data', (d) => {
-      buf += d;
-      let i;
-      while ((i = buf.indexOf('\n')) >= 0) {
-        sink.push(buf.slice(0, i));
-        buf = buf.slice(i + 1);
-        for (const w of p.waiters) w();
-      }
-    });
-  };
-  pump(child.stdout, p.lines);
-  pump(child.stderr, p.stderr);
-  child.on('exit', () => { for (const w of p.waiters) w(); });
-  procs.push(p);
-  return p;
-}
-
-const output = (p) => p.lines.join('\n') + '\n--- stderr ---\n' + p.stderr.join('\n');
-
-function waitLine(p, predicate, timeoutMs = 5000) {
-  return new Promise((resolve, reject) => {
-    let i = 0;
-    const done = () => { clearTimeout(timer); p.waiters = p.waiters.filter((w) => w !== check); };
-    const check = () => {
-      for (; i < p.lines.length; i++) {
-        if (predicate(p.lines[i])) { done(); resolve(p.lines[i]); return; }
-      }
-      if (!running(p.child)) { done(); reject(new Error(p.name + ' exited:\n' + output(p))); }
-    };
-    const timer = setTimeout(() => { done(); reject(new Error(p.name + ' not ready:\n' + output(p))); },
-      timeoutMs);
-    p.waiters.push(check);
-    check();
-  });
-}
-
-async function stop(p, graceMs = 5000) {
-  if (!running(p.child)) return;
-  const exited = new Promise((resolve) => p.child.once('exit', resolve));
-  try { process.kill(p.child.pid, 'SIGTERM'); } catch (e) { return; }
-  const timer = setTimeout(() => {
-    if (running(p.child)) { try { process.kill(p.child.pid, 'SIGKILL'); } catch (e) { /* gone */ } }
-  }, graceMs);
-  await exited;
-  clearTimeout(timer);
-}
-
-function eventOf(line) {
-  if (!line.startsWith('{')) return null;
-  try { return JSON.parse(line).event ?? null; } catch (e) { return null; }
-}
-
-function httpGet(port, urlPath) {
-  return new Promise((resolve, reject) => {
-    const req = http.get({ host: '127.0.0.1', port, path: urlPath, timeout: 3000 }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (d) => { body += d; });
-      res.on('end', () => resolve({ status: res.statusCode, body }));
-    });
-    req.on('timeout', () => req.destroy(new Error('timeout')));
-    req.on('error', reject);
-  });
-}
-
-function metricValue(text, name, labels = {}) {
-  let total = 0;
-  for (const line of text.split('\n')) {
-    const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{(.*)\})? (\S+)$/.exec(line);
-    if (!m || m[1] !== name) continue;
-    const have = {};
-    for (const lm of (m[3] || '').matchAll(/([a-zA-Z_]\w*)="((?:[^"\\]|\\.)*)"/g)) have[lm[1]] = lm[2];
-    if (Object.entries(labels).some(([k, v]) => have[k] !== v)) continue;
-    total += Number(m[4]);
-  }
-  return total;
-}
-
 const tokens = async (model, kind) =>
-  metricValue((await httpGet(adminPort, '/metrics')).body, 'gateway_tokens_total', { model, kind });
+  metricValue((await httpGet(adminPort, '/metrics')).body, 'gateway_tokens_total', { model, kind }) ?? 0;
 
 // A request is counted just after its last byte went out: a fast client polls for the growth.
 async function tokensGrown(model, kind, before, want, timeoutMs = 2000) {
@@ -141,9 +42,8 @@ const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'gw-sdk-surface-'));
 
 before(async () => {
   fs.mkdirSync(artifacts, { recursive: true });
-  sim = start('llm-sim', [SIM_BIN, '--listen', '127.0.0.1:0', '--model', 'phi-4-mini',
-    '--model', 'gpt-oss-20b']);
-  const simPort = Number((await waitLine(sim, (l) => l.includes('listening on'))).trim().split(':').pop());
+  let simPort;
+  ({ sim, simPort } = await startSim(['--model', 'phi-4-mini', '--model', 'gpt-oss-20b']));
   const up = `"http://127.0.0.1:${simPort}/v1"`;
   const cfg = path.join(tmp, 'gateway.yaml');
   fs.writeFileSync(cfg, `server:
@@ -162,20 +62,13 @@ routing:
   draft: phi-4-mini
   escalate: gpt-oss-20b
 `);
-  gw = start('hybrid-gateway', [GATEWAY_BIN, '--config', cfg]);
-  const ev = JSON.parse(await waitLine(gw, (l) => eventOf(l) === 'listening'));
-  gwPort = Number(ev.listen.split(':').pop());
-  adminPort = Number(ev.admin.split(':').pop());
+  ({ gw, gwPort, adminPort } = await startGateway(cfg));
 });
 
 after(async () => {
   try {
-    for (const p of [gw, sim]) if (p) await stop(p);
+    await stopAndKeepLogs(artifacts, gw, sim);
   } finally {
-    killAll('SIGKILL');
-    for (const p of procs) {
-      try { fs.writeFileSync(path.join(artifacts, p.name + '.log'), output(p) + '\n'); } catch (e) { /* */ }
-    }
     fs.rmSync(tmp, { recursive: true, force: true });
   }
 });
