@@ -1,6 +1,7 @@
 #include "gateway/sim/completions.hpp"
 
 #include <nlohmann/json.hpp>
+
 #include "gateway/sim/model_body.hpp"
 
 namespace gw::sim {

@@ -3,6 +3,7 @@
 #include <cmath>
 #include <cstring>
 #include <nlohmann/json.hpp>
+
 #include "gateway/sim/model_body.hpp"
 
 namespace gw::sim {

@@ -3,6 +3,7 @@
 #include <charconv>
 #include <nlohmann/json.hpp>
 
+#include "gateway/sim/content_text.hpp"
 #include "gateway/sim/directives.hpp"
 #include "gateway/sim/eval_answers.hpp"
 #include "gateway/sim/logprob_shape.hpp"
@@ -13,20 +14,6 @@ namespace gw::sim {
 namespace {
 
 using nlohmann::json;
-
-// OpenAI content is a string or an array of parts; only text parts count.
-std::string content_text(const json& content) {
-  if (content.is_string()) return content.get<std::string>();
-  std::string out;
-  if (content.is_array()) {
-    for (const json& part : content) {
-      if (!part.is_object()) continue;
-      auto it = part.find("text");
-      if (it != part.end() && it->is_string()) out += it->get_ref<const std::string&>();
-    }
-  }
-  return out;
-}
 
 void append_number(std::string& out, uint64_t v) {
   char buf[24];

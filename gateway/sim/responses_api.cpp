@@ -1,6 +1,8 @@
 #include "gateway/sim/responses_api.hpp"
 
 #include <nlohmann/json.hpp>
+
+#include "gateway/sim/content_text.hpp"
 #include "gateway/sim/model_body.hpp"
 
 namespace gw::sim {
@@ -8,20 +10,6 @@ namespace {
 
 using nlohmann::json;
 using ordered = nlohmann::ordered_json;
-
-// Content is a string or an array of parts (input_text, output_text): only text counts.
-std::string content_text(const json& content) {
-  if (content.is_string()) return content.get<std::string>();
-  std::string out;
-  if (content.is_array()) {
-    for (const json& part : content) {
-      if (!part.is_object()) continue;
-      auto it = part.find("text");
-      if (it != part.end() && it->is_string()) out += it->get_ref<const std::string&>();
-    }
-  }
-  return out;
-}
 
 void add_message(ChatRequest& req, std::string_view role, const std::string& text) {
   req.messages_hash = fnv1a(role, req.messages_hash);
