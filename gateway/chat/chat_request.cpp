@@ -48,21 +48,10 @@ std::variant<ChatRequest, http::OpenAiError> parse_and_check(std::string_view bo
     }
   }
 
-  if (auto s = j.find("stream"); s != j.end() && !s->is_null()) {
-    if (!s->is_boolean()) return http::invalid_request("'stream' must be a boolean", "stream");
-    r.stream = s->get<bool>();
-  }
-  if (auto so = j.find("stream_options"); so != j.end() && !so->is_null()) {
-    if (!so->is_object())
-      return http::invalid_request("'stream_options' must be an object", "stream_options");
-    if (auto iu = so->find("include_usage"); iu != so->end() && !iu->is_null()) {
-      if (!iu->is_boolean()) {
-        return http::invalid_request("'stream_options.include_usage' must be a boolean",
-                                     "stream_options.include_usage");
-      }
-      r.include_usage = iu->get<bool>();
-    }
-  }
+  auto flags = http::stream_flags(j);
+  if (auto* err = std::get_if<http::OpenAiError>(&flags)) return *err;
+  r.stream = std::get<http::StreamFlags>(flags).stream;
+  r.include_usage = std::get<http::StreamFlags>(flags).include_usage;
   if (auto lp = j.find("logprobs"); lp != j.end() && !lp->is_null()) {
     if (!lp->is_boolean()) return http::invalid_request("'logprobs' must be a boolean", "logprobs");
     r.logprobs = lp->get<bool>();

@@ -26,4 +26,25 @@ std::variant<std::string, OpenAiError> requested_model(const nlohmann::json& bod
   return model->get<std::string>();
 }
 
+std::variant<StreamFlags, OpenAiError> stream_flags(const nlohmann::json& body) {
+  StreamFlags f;
+  if (auto s = body.find("stream"); s != body.end() && !s->is_null()) {
+    if (!s->is_boolean()) return invalid_request("'stream' must be a boolean", "stream");
+    f.stream = s->get<bool>();
+  }
+  if (auto so = body.find("stream_options"); so != body.end() && !so->is_null()) {
+    if (!so->is_object()) {
+      return invalid_request("'stream_options' must be an object", "stream_options");
+    }
+    if (auto iu = so->find("include_usage"); iu != so->end() && !iu->is_null()) {
+      if (!iu->is_boolean()) {
+        return invalid_request("'stream_options.include_usage' must be a boolean",
+                               "stream_options.include_usage");
+      }
+      f.include_usage = iu->get<bool>();
+    }
+  }
+  return f;
+}
+
 }  // namespace gw::http

@@ -22,4 +22,12 @@ std::optional<OpenAiError> nesting_too_deep(std::string_view body);
 // The body's "model": a non-empty string, or the 400 naming what is wrong with it.
 std::variant<std::string, OpenAiError> requested_model(const nlohmann::json& body);
 
+// "stream" and "stream_options.include_usage" as sent (absent or null: false), or the 400 when
+// either is not a boolean (or stream_options not an object).
+struct StreamFlags {
+  bool stream = false;
+  bool include_usage = false;
+};
+std::variant<StreamFlags, OpenAiError> stream_flags(const nlohmann::json& body);
+
 }  // namespace gw::http

@@ -44,5 +44,27 @@ TEST(RequestChecks, RequestedModelMustBeANonEmptyString) {
   }
 }
 
+TEST(RequestChecks, StreamFlagsAsSentNullIsAbsent) {
+  using nlohmann::json;
+  const auto flags = [](const json& body) { return std::get<StreamFlags>(stream_flags(body)); };
+  EXPECT_FALSE(flags(json::object()).stream);
+  EXPECT_FALSE(flags(json{{"stream", nullptr}, {"stream_options", nullptr}}).include_usage);
+  const StreamFlags both =
+      flags(json{{"stream", true}, {"stream_options", {{"include_usage", true}}}});
+  EXPECT_TRUE(both.stream);
+  EXPECT_TRUE(both.include_usage);
+}
+
+TEST(RequestChecks, StreamFlagsNamesTheFieldThatIsNotABoolean) {
+  using nlohmann::json;
+  const auto param = [](const json& body) {
+    return std::get<OpenAiError>(stream_flags(body)).param.value_or("");
+  };
+  EXPECT_EQ(param(json{{"stream", "yes"}}), "stream");
+  EXPECT_EQ(param(json{{"stream_options", 1}}), "stream_options");
+  EXPECT_EQ(param(json{{"stream_options", {{"include_usage", 1}}}}),
+            "stream_options.include_usage");
+}
+
 }  // namespace
 }  // namespace gw::http
