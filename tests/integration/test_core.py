@@ -26,6 +26,7 @@ from harness import (
     run_check_config,
     status_of,
     stream_content,
+    wait_metric,
 )
 
 UPSTREAM_KEY = "upstream-secret-123"
@@ -709,16 +710,20 @@ class AdminTest(GatewayCase):
         self.assertEqual(status, 200, body)
 
     def test_metrics(self):
+        labels = {"model": "phi-4-mini", "route": "direct", "code": "200"}
+        before = metric_value(self.gw.metrics(), "gateway_requests_total", labels) or 0
         self.post(chat("phi-4-mini", "count me"))
+        # Counted just after the answer's last byte: wait for it rather than race it.
+        wait_metric(self.gw, "gateway_requests_total", labels, before + 1)
         status, headers, body = request(self.gw.admin_port, "GET", "/metrics")
         self.assertEqual(status, 200)
         self.assertTrue(headers.get("content-type", "").startswith("text/plain"), headers)
         text = body.decode()
         self.assertIn("gateway_", text)
         self.assertIn("# TYPE gateway_requests_total counter", text)
-        n = metric_value(text, "gateway_requests_total", {"model": "phi-4-mini", "route": "direct", "code": "200"})
+        n = metric_value(text, "gateway_requests_total", labels)
         self.assertIsNotNone(n, text[:3000])
-        self.assertGreaterEqual(n, 1)
+        self.assertGreaterEqual(n, before + 1)
 
     def test_admin_not_on_api_port(self):
         status, _, _ = request(self.gw.port, "GET", "/metrics")
