@@ -67,7 +67,7 @@ net::awaitable<void> relay(Exchange& ex, const config::Model& m, std::string bod
     co_return;
   }
   if (call.status() < 200 || call.status() > 299) {
-    auto error = co_await upstream_status_error(call, m);
+    auto error = co_await upstream_status_error(call, m, ex.serving->secrets);
     co_await ex.reply_error(std::move(error));
     co_return;
   }
@@ -141,12 +141,14 @@ http::OpenAiError call_failure(upstream::CallError err, const upstream::Call& ca
 }
 
 net::awaitable<http::OpenAiError> upstream_status_error(upstream::Call& call,
-                                                        const config::Model& m) {
+                                                        const config::Model& m,
+                                                        const http::SecretRedactor& secrets) {
   std::string upstream_body;
   auto err = co_await call.read_all(upstream_body, kMaxUpstreamErrorBytes);
   if (err != upstream::CallError::none && err != upstream::CallError::too_large) {
     co_return call_failure(err, call, m);
   }
+  if (secrets.holds_secret(upstream_body)) upstream_body = secrets.apply(upstream_body);
   http::OpenAiError error = http::wrap_upstream_error(call.status(), upstream_body, m.name);
   for (const auto& field : call.response_fields()) {
     http::keep_rate_limit_hint(error.headers, field.name_string(), field.value());

@@ -5,6 +5,7 @@
 
 #include "gateway/chat/completion.hpp"
 #include "gateway/config/config.hpp"
+#include "gateway/http/redact.hpp"
 #include "gateway/server/exchange.hpp"
 #include "gateway/upstream/call.hpp"
 
@@ -36,8 +37,11 @@ net::awaitable<void> forward(Exchange& ex, const config::Model& model, std::stri
                              std::string_view path = upstream::kChatCompletionsPath);
 
 // The OpenAI error for a non-2xx upstream answer: its body read (bounded) and kept, or wrapped;
-// its rate-limit hints (retry-after, x-ratelimit-*) kept for the client.
+// its rate-limit hints (retry-after, x-ratelimit-*) kept for the client. `secrets` are redacted
+// from the whole body before any of it is cut short: a key straddling the cut would otherwise
+// leave its first bytes in the quote.
 net::awaitable<http::OpenAiError> upstream_status_error(upstream::Call& call,
-                                                        const config::Model& m);
+                                                        const config::Model& m,
+                                                        const http::SecretRedactor& secrets);
 
 }  // namespace gw::chat

@@ -87,7 +87,7 @@ net::awaitable<std::optional<WholeAnswer>> call_whole(Flow& f, const config::Mod
   std::string answer;
   if (err == upstream::CallError::none) {
     if (call.status() < 200 || call.status() > 299) {
-      error = co_await upstream_status_error(call, m);
+      error = co_await upstream_status_error(call, m, f.ex.serving->secrets);
       co_return std::nullopt;
     }
     err = co_await call.read_all(answer, max_bytes);
@@ -248,7 +248,7 @@ net::awaitable<bool> open_stream(Flow& f, upstream::Call& call, const config::Mo
     co_return false;
   }
   if (call.status() < 200 || call.status() > 299) {
-    error = co_await upstream_status_error(call, m);
+    error = co_await upstream_status_error(call, m, f.ex.serving->secrets);
     co_return false;
   }
   if (!call.event_stream()) {

@@ -235,6 +235,16 @@ class HostileUpstream:
         conn.sendall(response(401, err, reason="Unauthorized"))
         return True
 
+    def do_echo_auth_page(self, conn, headers, body, arg):
+        """A plain-text error page that quotes the Authorization header with the key starting
+        ARG bytes in: where the gateway cuts an unparsed error body short, the key straddles
+        the cut."""
+        auth = headers.get("authorization", "")
+        key = auth.split(" ", 1)[1] if " " in auth else auth
+        page = ("x" * int(arg or 0) + key + " was rejected").encode()
+        conn.sendall(response(401, page, content_type="text/plain", reason="Unauthorized"))
+        return True
+
     def do_big_draft(self, conn, headers, body, arg):
         """A non-stream completion of ARG MiB, built on the fly: a quarter text, the rest the
         per-token logprobs a model sends when asked (many small JSON values)."""

@@ -201,6 +201,15 @@ class UpstreamContentTest(HostileCase):
         self.assertEqual(status, 401, body)
         self.assertNotIn(UPSTREAM_KEY.encode(), body)
 
+    def test_key_straddling_the_cut_of_an_error_page_is_not_leaked(self):
+        # The gateway quotes the first 512 bytes of a non-JSON error body: a key that starts
+        # just before byte 512 must not leave its first bytes in the quote.
+        status, _, body = self.post(chat("hostile", "[hostile:echo_auth_page=505]"))
+        self.assertEqual(status, 401, body)
+        self.assertOpenAIError(body)
+        self.assertNotIn(UPSTREAM_KEY[:7].encode(), body)
+        self.assertOwnAnswer()
+
     # 9: SSE events of any size within the limit, linear time; the limit fires
     def test_3_mib_event_is_relayed(self):
         s = SSEStream(self.gw.port, chat("hostile", "[hostile:big_event=3]", stream=True), headers=AUTH,
