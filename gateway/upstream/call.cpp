@@ -204,7 +204,7 @@ void Call::finish() {
   // Pooled only when the response ended exactly: a byte already read beyond it (a body longer
   // than its Content-Length, a second response nobody asked for) would be served to the next
   // request on this connection.
-  if (parser_ && parser_->is_done() && parser_->keep_alive() && conn_->buffer.size() == 0) {
+  if (parser_ && parser_->is_done() && parser_->keep_alive() && !conn_->holds_unread_bytes()) {
     pool_.release(model_, std::move(conn_));
   } else {
     error_code ignored;

@@ -23,6 +23,17 @@ struct Connection {
   Clock::time_point idle_until{};  // pooled: closed by the pool's reaper at this time
   bool reused = false;             // came from the pool: the peer may have closed it meanwhile
 
+  // Bytes received after the response and not parsed: in the read buffer or, on TLS, inside the
+  // TLS layer (a decrypted record, or records still encrypted in its input BIO). A kernel peek
+  // sees none of these; reused, they would be read as the answer to the next request.
+  bool holds_unread_bytes() {
+    if (buffer.size() != 0) return true;
+    auto* tls = std::get_if<TlsStream>(&stream);
+    if (tls == nullptr) return false;
+    SSL* ssl = tls->native_handle();
+    return SSL_pending(ssl) > 0 || BIO_ctrl_pending(SSL_get_rbio(ssl)) > 0;
+  }
+
   beast::tcp_stream& tcp() {
     if (auto* p = std::get_if<PlainStream>(&stream)) return *p;
     return beast::get_lowest_layer(std::get<TlsStream>(stream));

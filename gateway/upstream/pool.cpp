@@ -126,10 +126,10 @@ net::awaitable<std::pair<ConnectError, std::unique_ptr<Connection>>> Pool::acqui
 }
 
 void Pool::release(const config::Model& model, std::unique_ptr<Connection> conn) {
-  if (closed_ || conn->buffer.size() != 0) return;  // closes it: not at a response boundary
+  if (closed_ || conn->holds_unread_bytes()) return;  // closes it: not at a response boundary
   auto& idle = idle_[key_of(model.url)];
   if (idle.size() >= kMaxIdlePerUpstream) return;  // closes it
-  conn->buffer.shrink_to_fit();  // empty: an idle connection keeps no read buffer
+  conn->buffer.shrink_to_fit();                    // empty: an idle connection keeps no read buffer
   conn->tcp().expires_never();
   conn->idle_since = Clock::now();
   conn->idle_until = conn->idle_since + std::chrono::milliseconds(model.idle_timeout_ms);

@@ -12,6 +12,7 @@ import http.server
 import json
 import os
 import shutil
+import socket
 import ssl
 import subprocess
 import tempfile
@@ -23,6 +24,8 @@ from harness import Gateway, SSEStream, chat, config_yaml, request, stream_conte
 CHAT = "/v1/chat/completions"
 MODEL = "phi-4-mini"
 ANSWER = "hello over tls"
+EXTRA_RECORD_MARKER = "[send an extra record]"
+STOLEN = "an answer meant for nobody"
 STREAM_PIECES = ["hello ", "over ", "tls ", "stream"]
 
 CERTS = None  # temp dir holding ca.pem, localhost.{pem,key}, wrong.{pem,key}
@@ -125,6 +128,20 @@ class TlsUpstream:
                                  "message": {"role": "assistant", "content": ANSWER}}],
                     "usage": {"prompt_tokens": 3, "completion_tokens": 3, "total_tokens": 6},
                 }
+                last = (body.get("messages") or [{}])[-1].get("content")
+                if last == EXTRA_RECORD_MARKER:
+                    # A hostile upstream: the answer, then a second response nobody asked for in
+                    # its own TLS record, both in one TCP segment (corked): the gateway decrypts
+                    # the first record only, the second waits inside its TLS layer.
+                    self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_CORK, 1)
+                    self._send(200, json.dumps(out).encode(), "application/json")
+                    stolen = json.dumps(dict(out, choices=[{"index": 0, "finish_reason": "stop",
+                                                            "message": {"role": "assistant",
+                                                                        "content": STOLEN}}])).encode()
+                    self.wfile.write(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+                                     b"Content-Length: %d\r\n\r\n%s" % (len(stolen), stolen))
+                    self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_CORK, 0)
+                    return
                 self._send(200, json.dumps(out).encode(), "application/json")
 
             def do_GET(self):
@@ -317,6 +334,17 @@ class TrustedTls(unittest.TestCase):
         # handshake (none when an earlier test left a connection idle).
         self.assertLessEqual(new_handshakes, 1, "TLS connections are not reused: %d handshakes for %d "
                              "sequential requests" % (new_handshakes, n))
+
+    def test_extra_tls_record_after_the_response_is_not_pooled(self):
+        # Bytes after the response that sit decrypted-pending in the TLS layer (not in the read
+        # buffer, not in the kernel where the pool's peek looks) must not answer the next request.
+        status, _, body = request(self.gw.port, "POST", CHAT, chat(MODEL, EXTRA_RECORD_MARKER))
+        self.assertEqual(status, 200, body)
+        self.assertEqual(json.loads(body)["choices"][0]["message"]["content"], ANSWER)
+        for i in range(3):
+            status, _, body = request(self.gw.port, "POST", CHAT, chat(MODEL, "after %d" % i))
+            self.assertEqual(status, 200, body)
+            self.assertEqual(json.loads(body)["choices"][0]["message"]["content"], ANSWER)
 
 
 class UntrustedCa(unittest.TestCase):
