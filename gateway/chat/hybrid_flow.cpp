@@ -443,16 +443,21 @@ net::awaitable<void> hybrid_stream(Flow& f) {
   if (mode == config::OnEscalate::refine && !held.complete) {
     std::string ignored;
     StreamEdits none;
+    std::uint64_t read_bytes = 0;  // event bytes: tool-call deltas and logprobs are kept too
     for (;;) {
       while (auto ev = parser.next()) {
         if (ev->has_data && ev->data != "[DONE]") {
+          read_bytes += ev->data.size();
           if (auto chunk = read_chunk(ev->data)) accumulate(full, *chunk);
         }
         append_event(ignored, *ev, none, leg);
         ignored.clear();
       }
       // Bounded like a non-streamed draft: past draft_max_bytes the rest is not read.
-      if (parser.overflowed() || full.text.size() > f.routing.draft_max_bytes) break;
+      if (parser.overflowed() || full.text.size() > f.routing.draft_max_bytes ||
+          read_bytes > f.routing.draft_max_bytes) {
+        break;
+      }
       auto [rerr, piece] = co_await call.read_some();
       if (rerr != upstream::CallError::none || piece.empty()) break;
       parser.feed(piece);

@@ -57,13 +57,17 @@ net::awaitable<bool> relay_events(Exchange& ex, upstream::Call& call, UpstreamLe
                                   const config::Model& m, http::SseParser& parser,
                                   const StreamEdits& edits, DraftText* observe) {
   std::string out;
+  // Counted in event bytes, not text: tool-call arguments and logprobs are kept too, and a
+  // stream of nothing else would leave the text empty.
+  std::uint64_t observed_bytes = 0;
   for (;;) {
     out.clear();
     while (auto ev = parser.next()) {
       // Observed for the late judgement only up to routing.draft_max_bytes: a stream may run
       // for minutes, and what is relayed is never kept.
       if (observe && ev->has_data && ev->data != "[DONE]" &&
-          observe->text.size() <= ex.cfg().routing.draft_max_bytes) {
+          observed_bytes <= ex.cfg().routing.draft_max_bytes) {
+        observed_bytes += ev->data.size();
         if (auto chunk = read_chunk(ev->data)) accumulate(*observe, *chunk);
       }
       append_event(out, *ev, edits, leg);

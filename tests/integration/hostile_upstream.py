@@ -328,6 +328,25 @@ class HostileUpstream:
             time.sleep(interval)
         return False
 
+    def do_tool_flood(self, conn, headers, body, arg):
+        """A stream that starts as a plain answer (30 text tokens), then sends one tool call
+        whose arguments run to ARG MiB in 4 KiB deltas, then finish_reason tool_calls."""
+        size = int(float(arg or 60) * 1024 * 1024)
+        self._sse_head(conn)
+        for _ in range(30):
+            self._sse(conn, chunk({"content": "word "}))
+        call = {"index": 0, "id": "call_1", "type": "function",
+                "function": {"name": "flood", "arguments": ""}}
+        self._sse(conn, chunk({"tool_calls": [call]}))
+        piece = {"tool_calls": [{"index": 0, "function": {"arguments": "a" * 4096}}]}
+        event = b"data: " + json.dumps(chunk(piece)).encode() + b"\n\n"
+        for _ in range(size // 4096):
+            self._chunked(conn, event)
+        self._sse(conn, chunk({}, "tool_calls"))
+        self._chunked(conn, b"data: [DONE]\n\n")
+        self._chunked(conn, b"")
+        return True
+
     def do_big_event(self, conn, headers, body, arg):
         """One SSE event of ARG MiB (a single data line), written 2 KiB at a time, then [DONE]."""
         size = int(float(arg or 3) * 1024 * 1024)

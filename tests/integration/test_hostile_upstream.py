@@ -246,6 +246,23 @@ class UpstreamContentTest(HostileCase):
         self.assertLess(after - before, 40 * 1024, "peak RSS grew by %d KiB" % (after - before))
         self.assertOwnAnswer(model="auto", times=1)
 
+    # Under ASan redzones and quarantine inflate RSS: the plain run checks the bound.
+    @unittest.skipIf(__import__("os").environ.get("GW_SANITIZED") == "1", "RSS bound under ASan")
+    def test_accepted_stream_of_tool_call_deltas_is_observed_in_bounded_memory(self):
+        # After the hold the draft is relayed and observed for the late judgement up to
+        # routing.draft_max_bytes (8 MiB): tool-call deltas count, not only text.
+        self.assertOwnAnswer(model="auto", times=1)
+        before = vm_kib(self.gw.pid, "VmHWM")
+        status, headers, body = self.post(chat("auto", "[hostile:tool_flood=96]", stream=True), timeout=60)
+        after = vm_kib(self.gw.pid, "VmHWM")
+        print("\nVmHWM before %d KiB, after 96 MiB of tool-call deltas %d KiB (+%d KiB)"
+              % (before, after, after - before))
+        self.assertEqual(status, 200, body[:300])
+        self.assertEqual(headers.get("x-gateway-route"), "draft", headers)
+        self.assertGreater(len(body), 96 * 1024 * 1024)
+        self.assertLess(after - before, 48 * 1024, "peak RSS grew by %d KiB" % (after - before))
+        self.assertOwnAnswer(model="auto", times=1)
+
 
 class LargeDraftTest(HostileCase):
     # 11: a draft within the limit is read without a JSON tree (SAX): memory is a small multiple
