@@ -39,6 +39,14 @@ std::string next_request_id(const ThreadContext& t, std::string_view from_client
   return buf;
 }
 
+// The request target for the log, cut short only after the keys in it are redacted: a key
+// straddling the cut would leave its first bytes in the log.
+std::string logged_target(const http::SecretRedactor& secrets, std::string_view target) {
+  constexpr std::size_t kMaxLoggedTargetBytes = 256;
+  if (secrets.holds_secret(target)) return secrets.apply(target).substr(0, kMaxLoggedTargetBytes);
+  return std::string(target.substr(0, kMaxLoggedTargetBytes));
+}
+
 // Keeps in-flight accounting exact on every exit path, exceptions included.
 class InflightGuard {
  public:
@@ -92,7 +100,7 @@ net::awaitable<void> reply_unreadable(ThreadContext& t, beast::tcp_stream& strea
   Exchange ex(t, stream, buffer, partial, snap);
   ex.keep_alive = false;
   ex.trace.method = bhttp::to_string(partial.method());
-  ex.trace.path = std::string(partial.target().substr(0, 256));
+  ex.trace.path = logged_target(snap->secrets, partial.target());
   ex.trace.request_id = next_request_id(t, {});
   co_await ex.reply_error(http::make_error(status, std::move(message), std::move(code)));
   ex.trace.finished = Clock::now();
@@ -274,7 +282,7 @@ net::awaitable<void> serve_connection(ThreadContext& t, beast::tcp_stream& strea
     ExchangeInFlight published(entry, ex);
     ex.trace.request_id = next_request_id(t, req["x-request-id"]);
     ex.trace.method = bhttp::to_string(req.method());
-    ex.trace.path = std::string(req.target().substr(0, 256));
+    ex.trace.path = logged_target(snap->secrets, req.target());
     stream.expires_at(ex.deadline);
     std::string failure;  // a handler's exception: a bug, but never a silent one
     try {

@@ -196,6 +196,18 @@ class UpstreamContentTest(HostileCase):
         self.assertNotIn(CLIENT_KEY, self.gw.output())
         self.assertOwnAnswer()
 
+    def test_client_key_straddling_the_logged_target_cut_is_not_logged(self):
+        # The log keeps the first 256 bytes of the request target: a key sent in the query
+        # string (some clients do) starting at byte 248 must not leave "client-k" there.
+        target = CHAT + "?api-key=" + "x" * (248 - len(CHAT + "?api-key=")) + CLIENT_KEY
+        self.assertEqual(target.index(CLIENT_KEY), 248)
+        mark = self.gw.mark()
+        request(self.gw.port, "POST", target, body=chat("hostile", "hi"), headers=AUTH)
+        ev = self.gw.wait_event("request", start=mark, timeout=5,
+                                predicate=lambda e: e.get("path", "").startswith(CHAT + "?"))
+        self.assertIsNotNone(ev, self.gw.output()[-2000:])
+        self.assertNotIn(CLIENT_KEY[:8], self.gw.output())
+
     def test_upstream_error_echoing_the_key_is_redacted_on_a_stream(self):
         status, _, body = self.post(chat("hostile", "[hostile:echo_auth]", stream=True))
         self.assertEqual(status, 401, body)
