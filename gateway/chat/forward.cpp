@@ -151,6 +151,8 @@ net::awaitable<http::OpenAiError> upstream_status_error(upstream::Call& call,
   if (secrets.holds_secret(upstream_body)) upstream_body = secrets.apply(upstream_body);
   http::OpenAiError error = http::wrap_upstream_error(call.status(), upstream_body, m.name);
   for (const auto& field : call.response_fields()) {
+    const std::string_view value = field.value();
+    if (secrets.holds_secret(value)) continue;  // an upstream echoing the key it was sent
     http::keep_rate_limit_hint(error.headers, field.name_string(), field.value());
   }
   co_return error;

@@ -235,6 +235,15 @@ class HostileUpstream:
         conn.sendall(response(401, err, reason="Unauthorized"))
         return True
 
+    def do_echo_auth_hint(self, conn, headers, body, arg):
+        """A 429 whose rate-limit hint header quotes the request's key."""
+        auth = headers.get("authorization", "")
+        key = auth.split(" ", 1)[1] if " " in auth else auth
+        err = {"error": {"message": "slow down", "type": "rate_limit_error", "code": "rate_limited"}}
+        conn.sendall(response(429, err, reason="Too Many Requests",
+                              extra="x-ratelimit-key: %s\r\nx-ratelimit-remaining-requests: 0\r\n" % key))
+        return True
+
     def do_echo_auth_page(self, conn, headers, body, arg):
         """A plain-text error page that quotes the Authorization header with the key starting
         ARG bytes in: where the gateway cuts an unparsed error body short, the key straddles

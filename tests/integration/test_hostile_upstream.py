@@ -196,6 +196,13 @@ class UpstreamContentTest(HostileCase):
         self.assertNotIn(CLIENT_KEY, self.gw.output())
         self.assertOwnAnswer()
 
+    def test_rate_limit_hint_echoing_the_key_is_not_relayed(self):
+        status, headers, body = self.post(chat("hostile", "[hostile:echo_auth_hint]"))
+        self.assertEqual(status, 429, body)
+        self.assertEqual(headers.get("x-ratelimit-remaining-requests"), "0", headers)
+        self.assertNotIn(UPSTREAM_KEY, json.dumps(dict(headers)))
+        self.assertOwnAnswer()
+
     def test_client_key_straddling_the_logged_target_cut_is_not_logged(self):
         # The log keeps the first 256 bytes of the request target: a key sent in the query
         # string (some clients do) starting at byte 248 must not leave "client-k" there.
