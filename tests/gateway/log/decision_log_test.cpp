@@ -6,6 +6,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace gw {
@@ -152,6 +153,41 @@ TEST(DecisionLog, AnUnwritablePathIsCountedNotFatal) {
   log.append("/nonexistent-dir/d.jsonl", 1 << 20, "{}");
   log.flush();
   EXPECT_EQ(log.write_errors(), 1u);
+}
+
+// Request threads and shadow calls append concurrently, and in-flight requests of an older
+// config keep naming its path after a reload changed it: every line lands whole in its file.
+// Also run under ThreadSanitizer.
+TEST(DecisionLog, ManyThreadsAndTwoPathsKeepEveryLineWhole) {
+  TempDir dir;
+  const auto a = (dir.path / "a.jsonl").string();
+  const auto b = (dir.path / "b.jsonl").string();
+  constexpr int kThreads = 4;
+  constexpr int kLinesPerThread = 300;
+  DecisionLog log;
+  std::vector<std::thread> writers;
+  for (int t = 0; t < kThreads; ++t) {
+    writers.emplace_back([&, t] {
+      for (int i = 0; i < kLinesPerThread; ++i) {
+        log.append((i + t) % 2 ? a : b, 1u << 30,
+                   "{\"t\":" + std::to_string(t) + ",\"i\":" + std::to_string(i) + "}");
+      }
+    });
+  }
+  for (auto& w : writers) w.join();
+  log.flush();
+  EXPECT_EQ(log.dropped_lines(), 0u);
+  EXPECT_EQ(log.write_errors(), 0u);
+  std::size_t total = 0;
+  for (const auto& path : {a, b}) {
+    for (const auto& line : lines_of(path)) {
+      auto j = nlohmann::json::parse(line, nullptr, false);
+      ASSERT_FALSE(j.is_discarded()) << line;
+      EXPECT_EQ(path == a, (j["i"].get<int>() + j["t"].get<int>()) % 2 == 1) << line;
+      ++total;
+    }
+  }
+  EXPECT_EQ(total, static_cast<std::size_t>(kThreads * kLinesPerThread));
 }
 
 }  // namespace
