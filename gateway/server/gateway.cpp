@@ -50,23 +50,27 @@ tcp::acceptor open_acceptor(net::io_context& ioc, const tcp::endpoint& ep, bool 
 }
 
 net::awaitable<void> accept_loop(ThreadContext& t, tcp::acceptor& acceptor, Router route) {
-  // At most one accept_error line a second, counting the errors it stands for.
-  std::uint64_t unlogged_errors = 0;
-  Clock::time_point last_logged{};
+  // At most one accept_error line a second in the whole process, counting the errors it
+  // stands for; the thread that wins the exchange logs.
+  Runtime& rt = t.runtime;
   for (;;) {
     auto [ec, socket] = co_await acceptor.async_accept(kAsTuple);
     if (ec == net::error::operation_aborted || !acceptor.is_open()) co_return;
     if (ec) {
-      ++unlogged_errors;
-      auto now = Clock::now();
-      if (now - last_logged >= std::chrono::milliseconds(kAcceptErrorLogIntervalMs)) {
-        if (t.runtime.log) {
-          t.runtime.log->event("warn", "accept_error", ec.message(),
-                               "\"count\":" + std::to_string(unlogged_errors) +
-                                   ",\"thread\":" + std::to_string(t.index));
+      rt.unlogged_accept_errors.fetch_add(1, std::memory_order_relaxed);
+      const std::int64_t now_ms =
+          std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now().time_since_epoch())
+              .count();
+      std::int64_t last = rt.accept_error_logged_at_ms.load(std::memory_order_relaxed);
+      if ((last == 0 || now_ms - last >= kAcceptErrorLogIntervalMs) &&
+          rt.accept_error_logged_at_ms.compare_exchange_strong(last, now_ms,
+                                                               std::memory_order_relaxed)) {
+        std::uint64_t count = rt.unlogged_accept_errors.exchange(0, std::memory_order_relaxed);
+        if (rt.log) {
+          rt.log->event(
+              "warn", "accept_error", ec.message(),
+              "\"count\":" + std::to_string(count) + ",\"thread\":" + std::to_string(t.index));
         }
-        unlogged_errors = 0;
-        last_logged = now;
       }
       net::steady_timer backoff(acceptor.get_executor(),
                                 std::chrono::milliseconds(kAcceptErrorBackoffMs));

@@ -23,6 +23,10 @@ struct Runtime {
   bool log_prompts = false;  // --log-prompts
   std::atomic<std::int64_t> inflight_requests{0};
   std::atomic<std::uint64_t> requests_cut_by_drain{0};  // ended early at drain_timeout_ms
+  // accept_error lines are rate-limited for the whole process, not per accept loop: at the fd
+  // limit every thread fails at once.
+  std::atomic<std::uint64_t> unlogged_accept_errors{0};
+  std::atomic<std::int64_t> accept_error_logged_at_ms{0};  // steady clock; 0 = never
   AccessLog* log = nullptr;
   Metrics* metrics = nullptr;
 };

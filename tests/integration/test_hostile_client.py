@@ -486,14 +486,15 @@ class AccessLogStallTest(unittest.TestCase):
 
 
 class AcceptErrorTest(unittest.TestCase):
-    """At the fd limit the accept loop backs off and logs at most once a second, with a count."""
+    """At the fd limit the accept loops back off and the process logs at most once a second,
+    with a count: two threads (two accept loops) must not double the lines."""
 
     def test_accept_errors_are_rate_limited(self):
         import tempfile
 
         fd, path = tempfile.mkstemp(prefix="gw-it-", suffix=".yaml")
         with os.fdopen(fd, "w") as f:
-            f.write(config_yaml(SIM.port))
+            f.write(config_yaml(SIM.port, server={"threads": 2}))
 
         def low_fd_limit():
             resource.setrlimit(resource.RLIMIT_NOFILE, (64, 64))
@@ -522,7 +523,8 @@ class AcceptErrorTest(unittest.TestCase):
             out, _ = proc.communicate(timeout=10)
             errors = [json.loads(l) for l in out.splitlines() if b'"accept_error"' in l]
             self.assertGreaterEqual(len(errors), 1, "the fd limit was never hit")
-            self.assertLessEqual(len(errors), 5, "accept errors flood the log: %d lines" % len(errors))
+            # About 2.8 s of errors: 3 lines, 4 at a second's edge; one a second per thread is 6+.
+            self.assertLessEqual(len(errors), 4, "accept errors flood the log: %d lines" % len(errors))
             self.assertGreater(sum(e.get("count", 1) for e in errors), len(errors),
                                "the log line does not count the errors it stands for")
         finally:
