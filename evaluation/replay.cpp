@@ -75,10 +75,16 @@ Decided Replayer::decide(const RoutedRow& row) const {
   const bool text_known = row.draft_text.has_value();
   std::string text = text_known ? *row.draft_text : std::string(row.draft_chars, 'x');
   if (!complete) text = prefix_share(text, policy_.hold_tokens, *completion);
-  const std::vector<double> logprobs = logprobs_with_summary(row.logprobs);
+  // A prefix is judged on the logprobs of that prefix: exactly those the gateway recorded when
+  // it held the same number of tokens; otherwise the whole draft's summary stands in for them.
+  const bool recorded_prefix =
+      !complete && row.held_logprobs &&
+      row.held_logprobs->n == static_cast<std::uint64_t>(policy_.hold_tokens);
+  const policies::LogprobSummary& summary = recorded_prefix ? *row.held_logprobs : row.logprobs;
+  const std::vector<double> logprobs = logprobs_with_summary(summary);
   policies::Draft draft{text, complete ? std::string_view(row.finish_reason) : std::string_view{},
                         logprobs, complete};
-  draft.first_margin = row.logprobs.first_margin;
+  draft.first_margin = summary.first_margin;
   policies::Verdict verdict = policies::judge(text_known ? rules_ : rules_without_refusal_, draft);
   if (!text_known && row.refusal_matched.value_or(false) &&
       !policy_.spec.after_draft.refusal.empty()) {

@@ -64,6 +64,7 @@ void read_draft_leg(RoutedRow& r, const json& draft) {
     r.refusal_matched = it->get<bool>();
   }
   r.logprobs = read_summary(object_at(draft, "logprobs"));
+  if (const json* hold = object_at(draft, "hold")) r.held_logprobs = read_summary(hold);
   r.draft = read_leg(&draft);
   r.quality_draft = quality_of(&draft);
 }

@@ -33,6 +33,8 @@ struct RoutedRow {
   std::string finish_reason;
   std::optional<bool> refusal_matched;  // decision log: what the gateway's patterns said
   policies::LogprobSummary logprobs;
+  // A decision-log row of a stream: the summary of the prefix the gateway judged (its n tokens).
+  std::optional<policies::LogprobSummary> held_logprobs;
   LegTokens draft;
   LegTokens escalate;  // the large model's answer (an outcome row's escalate arm)
   std::optional<double> quality_draft;

@@ -122,6 +122,36 @@ TEST(Replayer, LogprobRulesReadTheSummary) {
   EXPECT_EQ(d.reason, policies::Reason::min_logprob_under);
 }
 
+TEST(Replayer, StreamedReplayJudgesTheRecordedHeldPrefix) {
+  // The whole draft looks confident; the 10 tokens the gateway held did not.
+  json j = {{"schema", "hg.decision/1"},
+            {"request_id", "r1"},
+            {"stream", true},
+            {"route", "escalated"},
+            {"reason", "mean_logprob_under"},
+            {"draft",
+             {{"chars", 200},
+              {"finish_reason", "stop"},
+              {"usage", {{"prompt_tokens", 3}, {"completion_tokens", 50}}},
+              {"logprobs", {{"n", 50}, {"mean", -0.2}, {"min", -1.0}, {"p10", -0.5}}},
+              {"hold", {{"n", 10}, {"mean", -2.0}, {"min", -3.0}, {"p10", -3.0}}}}},
+            {"escalate", nullptr}};
+  ReplayPolicy p = policy();
+  p.spec.after_draft.mean_logprob_under = -1.5;
+  p.stream = true;
+  p.hold_tokens = 10;
+  const auto d = Replayer(p).decide(row_of(j));
+  EXPECT_TRUE(d.escalate);
+  EXPECT_EQ(d.reason, policies::Reason::mean_logprob_under);
+  // A non-streamed replay judges the whole draft, as the gateway would have.
+  p.stream = false;
+  EXPECT_FALSE(Replayer(p).decide(row_of(j)).escalate);
+  // Another hold length was never recorded: the whole draft's summary stands in.
+  p.stream = true;
+  p.hold_tokens = 20;
+  EXPECT_FALSE(Replayer(p).decide(row_of(j)).escalate);
+}
+
 TEST(Figures, BadAcceptsAndNeedlessEscalations) {
   ReplayPolicy p = policy();
   p.spec.after_draft.chars_under = 10;
