@@ -4,11 +4,11 @@
 #include <string>
 #include <string_view>
 
+#include "evaluation/eval_main.hpp"
 #include "gateway/config/load.hpp"
 #include "gateway/demo_config.hpp"
 #include "gateway/server/gateway.hpp"
 #include "gateway/sim/simulator.hpp"
-#include "evaluation/eval_main.hpp"
 
 namespace {
 

@@ -74,8 +74,8 @@ struct StreamEdits {
   bool strip_logprobs = false;  // remove logprobs the client did not ask for
   // >= 0: cut top_logprobs lists to this many (the client asked for fewer than the gateway).
   int keep_top_logprobs = -1;
-  bool drop_usage = false;      // drop the usage the client did not ask for
-  Usage add_usage;              // earlier legs' tokens, added to the usage the client gets
+  bool drop_usage = false;  // drop the usage the client did not ask for
+  Usage add_usage;          // earlier legs' tokens, added to the usage the client gets
   bool any() const {
     return !model.empty() || strip_logprobs || keep_top_logprobs >= 0 || drop_usage ||
            add_usage.present;

@@ -195,9 +195,9 @@ net::awaitable<void> hybrid_whole(Flow& f) {
   const config::Model& large = *f.sc.escalate;
   std::optional<http::OpenAiError> error;
   auto draft = co_await call_whole(
-      f, draft_model, routed_body(f.request, draft_model, false, f.want_logprobs, nullptr, f.want_top_logprobs),
-      error,
-      f.routing.draft_max_bytes);
+      f, draft_model,
+      routed_body(f.request, draft_model, false, f.want_logprobs, nullptr, f.want_top_logprobs),
+      error, f.routing.draft_max_bytes);
   if (!draft) {
     if (!f.may_fall_back()) {
       f.decide(Route::draft, draft_model, Reason::none);
@@ -218,9 +218,10 @@ net::awaitable<void> hybrid_whole(Flow& f) {
     co_return;
   }
 
-  const auto mode = policies::escalation_mode(f.routing.on_escalate, !draft->draft.tool_calls.empty());
-  auto messages = policies::escalation_messages(mode, f.request.json["messages"],
-                                                draft->draft.text, f.routing.refine_prompt);
+  const auto mode =
+      policies::escalation_mode(f.routing.on_escalate, !draft->draft.tool_calls.empty());
+  auto messages = policies::escalation_messages(mode, f.request.json["messages"], draft->draft.text,
+                                                f.routing.refine_prompt);
   auto answer =
       co_await call_whole(f, large, routed_body(f.request, large, false, false, &messages), error);
   if (!answer) {
@@ -385,7 +386,8 @@ net::awaitable<void> hybrid_stream(Flow& f) {
     co_await stream_on(f, large, Route::fallback, Reason::upstream_error, nullptr);
   };
   bool opened = co_await open_stream(
-      f, call, draft_model, routed_body(f.request, draft_model, true, f.want_logprobs, nullptr, f.want_top_logprobs),
+      f, call, draft_model,
+      routed_body(f.request, draft_model, true, f.want_logprobs, nullptr, f.want_top_logprobs),
       error);
   if (!opened) {
     co_await fail_draft();
@@ -438,7 +440,8 @@ net::awaitable<void> hybrid_stream(Flow& f) {
 
   // Abandon the draft. Refine needs all of it, so read the rest first (never sent); replace
   // closes the draft request at once so the small model stops generating.
-  const auto mode = policies::escalation_mode(f.routing.on_escalate, !held.draft.tool_calls.empty());
+  const auto mode =
+      policies::escalation_mode(f.routing.on_escalate, !held.draft.tool_calls.empty());
   DraftText full = std::move(held.draft);
   if (mode == config::OnEscalate::refine && !held.complete) {
     std::string ignored;

@@ -169,11 +169,11 @@ Metrics::Metrics()
                        .Add({})) {
   start_time_seconds_.Set(now_seconds());
   using policies::Reason;
-  for (Reason r : {Reason::prompt_chars_over, Reason::match, Reason::chars_under,
-                   Reason::chars_over, Reason::finish_reason_length, Reason::refusal,
-                   Reason::mean_logprob_under, Reason::min_logprob_under,
-                   Reason::p10_logprob_under, Reason::first_margin_under,
-                   Reason::invalid_tool_call, Reason::invalid_json, Reason::upstream_error}) {
+  for (Reason r :
+       {Reason::prompt_chars_over, Reason::match, Reason::chars_under, Reason::chars_over,
+        Reason::finish_reason_length, Reason::refusal, Reason::mean_logprob_under,
+        Reason::min_logprob_under, Reason::p10_logprob_under, Reason::first_margin_under,
+        Reason::invalid_tool_call, Reason::invalid_json, Reason::upstream_error}) {
     auto name = policies::to_string(r);
     escalation_children_.emplace_back(name, &escalations.Add({{"reason", std::string(name)}}));
     if (r != Reason::upstream_error) {

@@ -92,7 +92,8 @@ net::awaitable<bool> Exchange::reply_error(http::OpenAiError err) {
   if (trace.error.empty()) trace.error = err.type;
   error_headers_ = std::move(err.headers);
   // A client told to come back gets told when: its SDK backs off by this, not blind.
-  if ((err.status == 429 || err.status == 503) && !http::has_header(error_headers_, "retry-after")) {
+  if ((err.status == 429 || err.status == 503) &&
+      !http::has_header(error_headers_, "retry-after")) {
     error_headers_.emplace_back("retry-after", http::kOwnRetryAfterSeconds);
   }
   bool written = co_await reply(err.status, err.body(), "application/json");

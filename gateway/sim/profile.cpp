@@ -68,8 +68,9 @@ ModelProfile parse_profile(std::string_view spec) {
       profile.accuracy = parse_number<double>(spec, key, value);
       if (profile.accuracy < 0 || profile.accuracy > 1) reject(spec, "accuracy must be in [0, 1]");
     } else {
-      reject(spec, "unknown key \"" + std::string(key) +
-                       "\" (expected ttft_ms, tokens_per_s, answer_tokens, logprob, accuracy, text)");
+      reject(spec,
+             "unknown key \"" + std::string(key) +
+                 "\" (expected ttft_ms, tokens_per_s, answer_tokens, logprob, accuracy, text)");
     }
   }
   return profile;

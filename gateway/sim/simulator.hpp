@@ -17,7 +17,7 @@ struct ModelProfile {
   double tokens_per_s = 0;  // 0 = no delay between tokens
   uint32_t answer_tokens = 60;
   double logprob = -0.2;
-  std::string text;  // fixed answer; empty = generated from the built-in corpus
+  std::string text;       // fixed answer; empty = generated from the built-in corpus
   double accuracy = 0.8;  // share of eval/questions.jsonl items answered right (eval_answers.hpp)
 };
 

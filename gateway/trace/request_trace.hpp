@@ -54,7 +54,7 @@ struct RequestTrace {
   UpstreamLeg legs[2];
   int leg_count = 0;
   std::uint64_t prompt_chars = 0;  // for token estimates when an upstream reports no usage
-  DecisionSignals decision;  // what the routing rules read (for routing.decision_log)
+  DecisionSignals decision;        // what the routing rules read (for routing.decision_log)
 
   UpstreamLeg& new_leg(const config::Model& model) {
     UpstreamLeg& leg = legs[leg_count < 2 ? leg_count++ : 1];

@@ -19,8 +19,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   };
   auto result = gw::config::load_string(yaml, "fuzz.yaml", env);
   if (!result.config == result.problems.empty()) {
-    std::fprintf(stderr, "config_load: %s config with %zu problems\n",
-                 result.config ? "a" : "no", result.problems.size());
+    std::fprintf(stderr, "config_load: %s config with %zu problems\n", result.config ? "a" : "no",
+                 result.problems.size());
     std::abort();
   }
   for (const auto& p : result.problems) {

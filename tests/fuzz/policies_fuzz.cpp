@@ -79,7 +79,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     (void)pol::can_still_escalate_later(*rules, whole);
     // Every prefix cut the fuzzer chose, as the streaming hold sees the draft grow.
     std::size_t cut = draft_text.empty() ? 0 : (flags * 131u) % (draft_text.size() + 1);
-    pol::Draft prefix{std::string_view(draft_text).substr(0, cut), {},
+    pol::Draft prefix{std::string_view(draft_text).substr(0, cut),
+                      {},
                       std::span<const double>(logprobs).first(std::min(cut, logprobs.size())),
                       false};
     pol::Verdict v = pol::judge(*rules, prefix);

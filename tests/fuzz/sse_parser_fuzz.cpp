@@ -22,7 +22,8 @@ struct Seen {
 };
 
 void drain(gw::http::SseParser& p, std::vector<Seen>& out) {
-  while (auto ev = p.next()) out.push_back({std::string(ev->raw), ev->data, ev->event, ev->has_data});
+  while (auto ev = p.next())
+    out.push_back({std::string(ev->raw), ev->data, ev->event, ev->has_data});
 }
 
 }  // namespace

@@ -291,13 +291,20 @@ TEST(SseParser, LeadingByteOrderMarkIsDropped) {
 TEST(SseParser, ByteOrderMarkSplitAcrossReadsIsDropped) {
   // Found by fuzz_sse_parser: a BOM cut across reads was kept, so the events depended on how
   // the bytes were split.
-  const std::string stream = "\xEF\xBB\xBF" "data: x\n\n";
+  const std::string stream =
+      "\xEF\xBB\xBF"
+      "data: x\n\n";
   EXPECT_EQ(parse_split(stream, {1, 2}), parse_whole(stream));
   EXPECT_EQ(parse_split(stream, {1}), parse_whole(stream));
   ASSERT_EQ(parse_whole(stream).size(), 1u);
   EXPECT_EQ(parse_whole(stream)[0].data, "x");
   // Not a BOM after all: the bytes are kept.
-  EXPECT_EQ(parse_split("\xEF" "data: y\n\n", {1})[0].raw, "\xEF" "data: y\n\n");
+  EXPECT_EQ(parse_split("\xEF"
+                        "data: y\n\n",
+                        {1})[0]
+                .raw,
+            "\xEF"
+            "data: y\n\n");
 }
 
 // Issue 9: the unfinished line was rescanned after every read (a 2 MiB event took 40 s of CPU).
