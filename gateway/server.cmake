@@ -16,12 +16,14 @@ target_link_libraries(gateway_http PUBLIC nlohmann_json::nlohmann_json gateway_c
 
 add_library(gateway_core STATIC
   upstream/pool.cpp upstream/call.cpp
-  server/serving_config.cpp server/exchange.cpp server/client_session.cpp server/api_router.cpp server/gateway.cpp
+  exchange/serving_config.cpp exchange/exchange.cpp server/client_session.cpp server/api_router.cpp server/gateway.cpp
   chat/chat_handler.cpp chat/forward.cpp chat/stream_relay.cpp chat/hybrid_flow.cpp
   api/models_handler.cpp api/passthrough_handler.cpp
   admin/admin_handlers.cpp metrics/metrics.cpp metrics/cost.cpp)
 # The decision log (routing.decision_log): hg.decision/1 lines for `eval calibrate`.
 target_sources(gateway_core PRIVATE log/decision_log.cpp)
+# SIGHUP's reload on a thread of its own (not an I/O thread).
+target_sources(gateway_core PRIVATE server/config_reloader.cpp)
 target_link_libraries(gateway_core PUBLIC gateway_http gateway_config policies
   Boost::headers OpenSSL::SSL OpenSSL::Crypto Threads::Threads prometheus-cpp::core)
 

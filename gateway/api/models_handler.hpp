@@ -4,7 +4,7 @@
 
 #include <string_view>
 
-#include "gateway/server/exchange.hpp"
+#include "gateway/exchange/exchange.hpp"
 
 namespace gw::api {
 

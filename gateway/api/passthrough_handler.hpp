@@ -3,7 +3,7 @@
 // upstream sent it (stream or whole), timed, counted and costed like a direct chat request.
 
 #include "gateway/api/endpoint.hpp"
-#include "gateway/server/exchange.hpp"
+#include "gateway/exchange/exchange.hpp"
 
 namespace gw::api {
 

@@ -1,7 +1,7 @@
 #pragma once
 // POST /v1/chat/completions.
 
-#include "gateway/server/exchange.hpp"
+#include "gateway/exchange/exchange.hpp"
 
 namespace gw::chat {
 

@@ -6,7 +6,7 @@
 #include "gateway/chat/completion.hpp"
 #include "gateway/config/config.hpp"
 #include "gateway/http/redact.hpp"
-#include "gateway/server/exchange.hpp"
+#include "gateway/exchange/exchange.hpp"
 #include "gateway/upstream/call.hpp"
 
 namespace gw::chat {

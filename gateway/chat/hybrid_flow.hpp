@@ -3,7 +3,7 @@
 // answer with the draft or escalate to the large model.
 
 #include "gateway/chat/chat_request.hpp"
-#include "gateway/server/exchange.hpp"
+#include "gateway/exchange/exchange.hpp"
 
 namespace gw::chat {
 

@@ -7,7 +7,7 @@
 
 #include "gateway/chat/completion.hpp"
 #include "gateway/http/sse_parser.hpp"
-#include "gateway/server/exchange.hpp"
+#include "gateway/exchange/exchange.hpp"
 #include "gateway/upstream/call.hpp"
 
 namespace gw::chat {

@@ -1,7 +1,7 @@
 #pragma once
 // Routes for the OpenAI-compatible listener, and for the admin listener.
 
-#include "gateway/server/exchange.hpp"
+#include "gateway/exchange/exchange.hpp"
 
 namespace gw {
 

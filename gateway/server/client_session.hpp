@@ -2,7 +2,7 @@
 // A client connection: reads requests one after another (keep-alive) within the limits and
 // timeouts of `server:`, and hands each to a router.
 
-#include "gateway/server/exchange.hpp"
+#include "gateway/exchange/exchange.hpp"
 
 namespace gw {
 

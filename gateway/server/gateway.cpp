@@ -7,11 +7,12 @@
 #include <thread>
 
 #include "gateway/config/load.hpp"
+#include "gateway/exchange/exchange.hpp"
 #include "gateway/log/access_log.hpp"
 #include "gateway/metrics/metrics.hpp"
 #include "gateway/server/api_router.hpp"
 #include "gateway/server/client_session.hpp"
-#include "gateway/server/exchange.hpp"
+#include "gateway/server/config_reloader.hpp"
 
 namespace gw {
 
@@ -151,6 +152,7 @@ class Daemon {
     }
     threads_[0]->ioc.run();
     for (auto& w : workers) w.join();
+    stop_reloader();
     // Drained: a second SIGTERM from an impatient supervisor must not turn exit 0 into a kill.
     signals.reset();
     std::signal(SIGTERM, SIG_IGN);
@@ -166,7 +168,7 @@ class Daemon {
     signals.async_wait([this, &signals](const error_code& ec, int sig) {
       if (ec) return;
       if (sig == SIGHUP) {
-        reload();
+        request_reload();
         wait_signal(signals);
       } else {
         start_drain();
@@ -174,11 +176,42 @@ class Daemon {
     });
   }
 
-  void reload() {
+  // On thread 0 (the signal handler): the reload itself runs on the reloader's thread.
+  void request_reload() {
     if (opts_.reload_path.empty()) {
       log_.event("warn", "reload_skipped", "no config file to reload (demo mode)");
       return;
     }
+    switch (reloader_.request()) {
+      case ConfigReloader::Queued::started:
+      case ConfigReloader::Queued::refused:
+        break;
+      case ConfigReloader::Queued::queued:
+        log_.event("info", "reload_queued", "a reload is running; the file is read again after it",
+                   "\"coalesced\":false");
+        break;
+      case ConfigReloader::Queued::coalesced:
+        log_.event("info", "reload_queued", "a reload is running and another is queued; joined it",
+                   "\"coalesced\":true");
+        break;
+    }
+  }
+
+  // On the reloader's thread: reading the YAML and compiling the rules block nobody's client.
+  void reload() {
+    const std::string where = "\"config\":\"" + opts_.reload_path + "\"";
+    log_.event("info", "reload_started", "reading the config file", where);
+    try {
+      reload_from_file();
+    } catch (const std::exception& e) {  // bad_alloc on a huge file, say: the old config stays
+      metrics_.reloads_failed.Increment();
+      log_.event("error", "reload_failed", e.what(), where);
+      return;
+    }
+  }
+
+  void reload_from_file() {
+    const auto started = Clock::now();
     auto result = config::load_file(opts_.reload_path);
     if (!result.config) {
       metrics_.reloads_failed.Increment();
@@ -186,7 +219,8 @@ class Daemon {
       log_.event("error", "reload_failed", "invalid config rejected; the previous one stays");
       return;
     }
-    const auto& old_server = runtime_.config.load()->cfg->server;
+    const auto current = runtime_.config.load();
+    const auto& old_server = current->cfg->server;
     const auto& new_server = result.config->server;
     if (old_server.listen.host != new_server.listen.host ||
         old_server.listen.port != new_server.listen.port ||
@@ -195,16 +229,25 @@ class Daemon {
       log_.event("warn", "reload_partial",
                  "listen addresses and threads change only on restart; the rest is applied");
     }
+    ServingSnapshot next;
     try {
-      runtime_.config.replace(std::make_shared<ServingConfig>(result.config, recording()));
-    } catch (const std::exception& e) {
+      next = std::make_shared<ServingConfig>(result.config, recording());
+    } catch (const std::invalid_argument& e) {
       metrics_.reloads_failed.Increment();
       log_.event("error", "reload_failed", e.what());
       return;
     }
+    if (reloader_.stopping()) {
+      log_.event("warn", "reload_abandoned", "shutting down: the reloaded config is not applied");
+      return;
+    }
+    runtime_.config.replace(std::move(next));
     metrics_.reloads_ok.Increment();
-    log_.event("info", "reloaded", "new requests use the reloaded config",
-               "\"config\":\"" + opts_.reload_path + "\"");
+    const auto took_ms =
+        std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started).count();
+    log_.event(
+        "info", "reloaded", "new requests use the reloaded config",
+        "\"config\":\"" + opts_.reload_path + "\",\"duration_ms\":" + std::to_string(took_ms));
   }
 
   // Stop accepting, close idle keep-alive connections, let in-flight requests (streams too)
@@ -278,6 +321,15 @@ class Daemon {
     }
   }
 
+  // A reload cannot be interrupted mid-parse: the exit waits for it (a config file is at most
+  // kMaxConfigFileBytes) and its result is dropped.
+  void stop_reloader() {
+    if (reloader_.running()) {
+      log_.event("info", "reload_wait", "stopping: waiting for the running reload to end");
+    }
+    reloader_.stop();
+  }
+
   Metrics* recording() { return opts_.record_metrics ? &metrics_ : nullptr; }
 
   GatewayOptions opts_;
@@ -292,6 +344,8 @@ class Daemon {
   Clock::time_point drain_deadline_{};
   bool cut_started_ = false;  // touched by thread 0 only (the drain timer)
   Clock::time_point cut_deadline_{};
+  // Last: its thread runs reload(), which uses the members above; destroyed (joined) first.
+  ConfigReloader reloader_{[this] { reload(); }};
 };
 
 }  // namespace

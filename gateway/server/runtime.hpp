@@ -6,7 +6,7 @@
 #include <list>
 
 #include "gateway/server/net.hpp"
-#include "gateway/server/serving_config.hpp"
+#include "gateway/exchange/serving_config.hpp"
 #include "gateway/upstream/pool.hpp"
 
 namespace gw {

@@ -15,7 +15,7 @@
 
 #include "gateway/chat/chat_request.hpp"
 #include "gateway/chat/completion.hpp"
-#include "gateway/server/exchange.hpp"
+#include "gateway/exchange/exchange.hpp"
 
 namespace gw::shadow {
 

@@ -1,4 +1,4 @@
-#include "gateway/server/exchange.hpp"
+#include "gateway/exchange/exchange.hpp"
 
 #include <array>
 #include <boost/asio/write.hpp>

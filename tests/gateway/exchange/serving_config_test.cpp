@@ -1,4 +1,4 @@
-#include "gateway/server/serving_config.hpp"
+#include "gateway/exchange/serving_config.hpp"
 
 #include <gtest/gtest.h>
 
