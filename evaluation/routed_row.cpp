@@ -2,8 +2,8 @@
 
 #include <cmath>
 
+#include "base/utf8.hpp"
 #include "evaluation/outcome.hpp"
-#include "policies/utf8.hpp"
 
 namespace gw::eval {
 namespace {
@@ -56,7 +56,7 @@ void read_draft_leg(RoutedRow& r, const json& draft) {
   r.has_draft = true;
   if (auto it = draft.find("text"); it != draft.end() && it->is_string()) {
     r.draft_text = it->get<std::string>();
-    r.draft_chars = policies::code_points(*r.draft_text);
+    r.draft_chars = utf8::code_points(*r.draft_text);
   }
   if (auto chars = number_at(draft, "chars")) r.draft_chars = static_cast<std::uint64_t>(*chars);
   r.finish_reason = string_at(draft, "finish_reason");
@@ -83,7 +83,7 @@ std::optional<RoutedRow> read_routed_row(const json& row, std::string& why) {
   if (auto chars = number_at(row, "prompt_chars")) {
     r.prompt_chars = static_cast<std::uint64_t>(*chars);
   } else {
-    r.prompt_chars = policies::code_points(r.prompt);
+    r.prompt_chars = utf8::code_points(r.prompt);
   }
   if (schema == kOutcomeSchema) {
     const json* arms = object_at(row, "arms");

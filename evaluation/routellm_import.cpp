@@ -5,9 +5,9 @@
 #include <map>
 #include <stdexcept>
 
+#include "base/utf8.hpp"
 #include "evaluation/cli_args.hpp"
 #include "evaluation/outcome.hpp"
-#include "policies/utf8.hpp"
 
 namespace gw::eval {
 namespace {
@@ -15,7 +15,7 @@ namespace {
 using nlohmann::json;
 
 std::uint64_t estimated_tokens(const std::string& text) {
-  return (policies::code_points(text) + 3) / 4;  // as the gateway estimates (a token per 4 chars)
+  return (utf8::code_points(text) + 3) / 4;  // as the gateway estimates (a token per 4 chars)
 }
 
 json arm(std::string_view model, const std::string& prompt, const std::string& text, double score,
@@ -39,13 +39,13 @@ json arm(std::string_view model, const std::string& prompt, const std::string& t
 
 json outcome_row(const std::string& id, const std::string& domain, const std::string& source,
                  const std::string& prompt, json draft, json large) {
-  const std::string safe_prompt = policies::sanitize_utf8(prompt);
+  const std::string safe_prompt = utf8::sanitize(prompt);
   return {{"schema", kOutcomeSchema},
           {"id", id},
           {"domain", domain},
           {"tags", json::array({"routellm"})},
           {"prompt", safe_prompt},
-          {"prompt_chars", policies::code_points(prompt)},
+          {"prompt_chars", utf8::code_points(prompt)},
           {"reference", json::object()},
           {"source", source},
           {"arms", {{"draft", std::move(draft)}, {"escalate", std::move(large)}}}};

@@ -4,7 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "policies/utf8.hpp"
+#include "base/utf8.hpp"
 
 namespace gw::policies {
 
@@ -44,11 +44,11 @@ std::string refine_instruction(std::string_view refine_prompt, std::string_view 
 nlohmann::json escalation_messages(OnEscalate mode, const nlohmann::json& messages,
                                    std::string_view draft, std::string_view refine_prompt) {
   if (mode == OnEscalate::replace) return messages;
-  const std::string safe_draft = sanitize_utf8(draft);
+  const std::string safe_draft = utf8::sanitize(draft);
   nlohmann::json out = messages.is_array() ? messages : nlohmann::json::array();
   out.push_back({{"role", "assistant"}, {"content", safe_draft}});
   out.push_back({{"role", "user"},
-                 {"content", sanitize_utf8(refine_instruction(refine_prompt, safe_draft))}});
+                 {"content", utf8::sanitize(refine_instruction(refine_prompt, safe_draft))}});
   return out;
 }
 

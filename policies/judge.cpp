@@ -3,10 +3,10 @@
 #include <cstdint>
 #include <numeric>
 
+#include "base/utf8.hpp"
 #include "policies/logprob_summary.hpp"
 #include "policies/structured_output.hpp"
 #include "policies/tool_calls.hpp"
-#include "policies/utf8.hpp"
 
 namespace gw::policies {
 namespace {
@@ -56,7 +56,7 @@ Verdict judge(const Rules& rules, const Draft& draft) {
     return Verdict::escalate_for(Reason::first_margin_under);
   }
   if (!text) return Verdict::keep();
-  const std::uint64_t chars = code_points(draft.text);
+  const std::uint64_t chars = utf8::code_points(draft.text);
   if (draft.complete && spec.chars_under > 0 && chars < spec.chars_under) {
     return Verdict::escalate_for(Reason::chars_under);
   }
@@ -82,7 +82,7 @@ bool can_still_escalate_later(const Rules& rules, const Draft& prefix) {
   if (spec.first_margin_under && prefix.logprobs.empty() && !prefix.first_margin) return true;
   // chars_over can be reached by more text; chars_under only until it is passed.
   if (spec.chars_over > 0) return true;
-  return spec.chars_under > 0 && code_points(prefix.text) < spec.chars_under;
+  return spec.chars_under > 0 && utf8::code_points(prefix.text) < spec.chars_under;
 }
 
 bool hold_past_window(const Rules& rules, const Draft& prefix) {

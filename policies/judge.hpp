@@ -70,7 +70,7 @@ AnswerKind kind_of(const Draft& draft);
 // is the call, for structured output it is the JSON, which 1a/1b judge (an 11-character
 // `{"ok":true}` is a whole answer, not a short one). Confidence rules (3-3c) and 1 judge
 // every kind.
-// Characters are Unicode code points (see code_points()).
+// Characters are Unicode code points (see utf8::code_points()).
 Verdict judge(const Rules& rules, const Draft& draft);
 
 // For the streaming hold: after judge() accepted `prefix`, could a longer

@@ -4,7 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "policies/utf8.hpp"
+#include "base/utf8.hpp"
 
 namespace gw::policies {
 namespace {
@@ -18,7 +18,7 @@ bool rules_read(const nlohmann::json& role) {
 void add_text(PromptStats& stats, std::string_view text) {
   if (!stats.text.empty()) stats.text += '\n';
   stats.text += text;
-  stats.chars += code_points(text);
+  stats.chars += utf8::code_points(text);
 }
 
 }  // namespace

@@ -12,7 +12,7 @@ struct PromptStats {
   // Every text of the `system`, `developer` and `user` messages, in message order, joined
   // with "\n" so that `\b` and words do not run across two messages.
   std::string text;
-  // Unicode code points in those texts, separators not included (see code_points()).
+  // Unicode code points in those texts, separators not included (see utf8::code_points()).
   std::uint64_t chars = 0;
 };
 

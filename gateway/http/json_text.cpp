@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <cstdio>
 
-#include "policies/utf8.hpp"
+#include "base/utf8.hpp"
 
 namespace gw::http {
 
@@ -13,7 +13,7 @@ void append_json_string(std::string& out, std::string_view raw) {
   std::string_view s = raw;
   if (std::any_of(raw.begin(), raw.end(),
                   [](char c) { return static_cast<unsigned char>(c) >= 0x80; })) {
-    sanitized = policies::sanitize_utf8(raw);
+    sanitized = utf8::sanitize(raw);
     s = sanitized;
   }
   out.push_back('"');

@@ -9,10 +9,10 @@
 #include <ctime>
 #include <nlohmann/json.hpp>
 
+#include "base/utf8.hpp"
 #include "gateway/metrics/cost.hpp"
 #include "policies/structured_output.hpp"
 #include "policies/tool_calls.hpp"
-#include "policies/utf8.hpp"
 
 namespace gw {
 namespace {
@@ -82,7 +82,7 @@ std::string decision_line(const RequestTrace& t, const config::Config& cfg, bool
   j["would_escalate"] = std::string(t.would_escalate);
   j["answered_by"] = t.answered ? t.answered->name : "";
   j["prompt_chars"] = s.prompt_chars;
-  if (with_prompts) j["prompt"] = policies::sanitize_utf8(s.prompt_text);
+  if (with_prompts) j["prompt"] = utf8::sanitize(s.prompt_text);
   // Legs in call order: the draft (when the rules saw one, or it failed), then the large model.
   const UpstreamLeg* draft_leg = nullptr;
   const UpstreamLeg* large_leg = nullptr;
@@ -102,7 +102,7 @@ std::string decision_line(const RequestTrace& t, const config::Config& cfg, bool
     d["structured_valid"] = opt_bool(s.structured_valid);
     d["logprobs"] = summary_json(s.logprobs);
     d["hold"] = s.hold ? summary_json(*s.hold) : json(nullptr);
-    if (with_prompts) d["text"] = policies::sanitize_utf8(s.draft_text);
+    if (with_prompts) d["text"] = utf8::sanitize(s.draft_text);
     j["draft"] = std::move(d);
   } else {
     j["draft"] = nullptr;
@@ -225,7 +225,7 @@ void note_judged_draft(DecisionSignals& s, const policies::Rules& rules, std::st
                        std::optional<double> first_margin, std::size_t tool_calls, bool complete,
                        bool with_text) {
   s.drafted = true;
-  s.draft_chars = policies::code_points(text);
+  s.draft_chars = utf8::code_points(text);
   s.finish_reason = std::string(finish_reason);
   s.complete = complete;
   s.refusal_matched = rules.first_refusal(text).has_value();

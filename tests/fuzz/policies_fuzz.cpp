@@ -2,7 +2,7 @@
 // input too, as an operator could write them), prompt_stats, before_draft, judge on a prefix and
 // on a complete draft, the escalation prompts, and the UTF-8 helpers. Policies are pure code
 // run on every routed request: no crash, no exception, and two properties:
-//  - sanitize_utf8 keeps the code point count and always yields valid UTF-8 (it is serialised);
+//  - utf8::sanitize keeps the code point count and always yields valid UTF-8 (it is serialised);
 //  - a prefix judged releasable cannot be escalated by chars_over later than the prefix itself.
 #include <cmath>
 #include <cstdint>
@@ -13,22 +13,23 @@
 #include <variant>
 #include <vector>
 
+#include "base/utf8.hpp"
 #include "fuzz_input.hpp"
 #include "policies/before_draft.hpp"
 #include "policies/escalation.hpp"
 #include "policies/judge.hpp"
 #include "policies/prompt.hpp"
 #include "policies/rules.hpp"
-#include "policies/utf8.hpp"
 
 namespace pol = gw::policies;
+namespace utf8 = gw::utf8;
 using nlohmann::json;
 
 namespace {
 
 void check_utf8(std::string_view text) {
-  std::string clean = pol::sanitize_utf8(text);
-  if (pol::code_points(clean) != pol::code_points(text)) {
+  std::string clean = utf8::sanitize(text);
+  if (utf8::code_points(clean) != utf8::code_points(text)) {
     std::fprintf(stderr, "policies: sanitize_utf8 changed the code point count\n");
     std::abort();
   }
@@ -86,7 +87,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     pol::Verdict v = pol::judge(*rules, prefix);
     if (!v.escalate && !pol::can_still_escalate_later(*rules, prefix) &&
         pol::judge(*rules, whole).reason == pol::Reason::chars_over &&
-        pol::code_points(prefix.text) == pol::code_points(whole.text)) {
+        utf8::code_points(prefix.text) == utf8::code_points(whole.text)) {
       std::fprintf(stderr, "policies: released prefix, same text escalates for chars_over\n");
       std::abort();
     }

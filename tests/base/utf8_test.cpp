@@ -1,10 +1,10 @@
-#include "policies/utf8.hpp"
+#include "base/utf8.hpp"
 
 #include <gtest/gtest.h>
 
 #include <string>
 
-namespace gw::policies {
+namespace gw::utf8 {
 namespace {
 
 struct CountCase {
@@ -44,20 +44,20 @@ INSTANTIATE_TEST_SUITE_P(
 
 TEST(SanitizeUtf8, KeepsValidText) {
   const std::string text = "h\xC3\xA9llo \xF0\x9F\x98\x80 \xE6\x97\xA5";
-  EXPECT_EQ(sanitize_utf8(text), text);
+  EXPECT_EQ(sanitize(text), text);
 }
 
 TEST(SanitizeUtf8, ReplacesEachInvalidByte) {
-  EXPECT_EQ(sanitize_utf8("a\xFF"
-                          "b\xE2\x82"),
+  EXPECT_EQ(sanitize("a\xFF"
+                     "b\xE2\x82"),
             "a\xEF\xBF\xBD"
             "b\xEF\xBF\xBD\xEF\xBF\xBD");
 }
 
 TEST(SanitizeUtf8, KeepsTheCharacterCount) {
   const std::string text = "\xF0\x9F\x98z\xC0\xAF\xC3\xA9";
-  EXPECT_EQ(code_points(sanitize_utf8(text)), code_points(text));
+  EXPECT_EQ(code_points(sanitize(text)), code_points(text));
 }
 
 }  // namespace
-}  // namespace gw::policies
+}  // namespace gw::utf8

@@ -1,8 +1,8 @@
-#include "policies/utf8.hpp"
+#include "base/utf8.hpp"
 
 #include <cstddef>
 
-namespace gw::policies {
+namespace gw::utf8 {
 namespace {
 
 bool in(unsigned char b, unsigned char lo, unsigned char hi) {
@@ -45,7 +45,7 @@ std::uint64_t code_points(std::string_view text) {
   return count;
 }
 
-std::string sanitize_utf8(std::string_view text) {
+std::string sanitize(std::string_view text) {
   std::string out;
   out.reserve(text.size());
   for (std::size_t i = 0; i < text.size();) {
@@ -61,4 +61,4 @@ std::string sanitize_utf8(std::string_view text) {
   return out;
 }
 
-}  // namespace gw::policies
+}  // namespace gw::utf8

@@ -6,7 +6,7 @@
 #include <string>
 #include <string_view>
 
-namespace gw::policies {
+namespace gw::utf8 {
 
 // Number of Unicode code points in `text`. Each well-formed UTF-8 sequence
 // counts one; each byte that is not part of one (stray continuation byte,
@@ -15,6 +15,6 @@ std::uint64_t code_points(std::string_view text);
 
 // `text` with every byte that code_points() counts as invalid replaced by
 // U+FFFD, so that the result can be serialised as JSON.
-std::string sanitize_utf8(std::string_view text);
+std::string sanitize(std::string_view text);
 
-}  // namespace gw::policies
+}  // namespace gw::utf8
