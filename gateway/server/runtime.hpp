@@ -5,7 +5,7 @@
 #include <cstdint>
 #include <list>
 
-#include "gateway/server/net.hpp"
+#include "base/net.hpp"
 #include "gateway/exchange/serving_config.hpp"
 #include "gateway/upstream/pool.hpp"
 

@@ -5,7 +5,7 @@
 #include <boost/beast/ssl/ssl_stream.hpp>
 #include <variant>
 
-#include "gateway/server/net.hpp"
+#include "base/net.hpp"
 #include "gateway/trace/request_trace.hpp"
 
 namespace gw::upstream {
