@@ -2,7 +2,7 @@
 
 #include "gateway/api/passthrough_request.hpp"
 #include "gateway/chat/forward.hpp"
-#include "gateway/chat/upstream_body.hpp"
+#include "gateway/completion/upstream_body.hpp"
 #include "gateway/metrics/inflight_gauge.hpp"
 
 namespace gw::api {

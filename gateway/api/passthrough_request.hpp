@@ -6,7 +6,7 @@
 #include <variant>
 
 #include "gateway/api/endpoint.hpp"
-#include "gateway/chat/chat_request.hpp"
+#include "gateway/completion/chat_request.hpp"
 
 namespace gw::api {
 

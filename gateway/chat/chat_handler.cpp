@@ -1,9 +1,9 @@
 #include "gateway/chat/chat_handler.hpp"
 
-#include "gateway/chat/chat_request.hpp"
+#include "gateway/completion/chat_request.hpp"
 #include "gateway/chat/forward.hpp"
 #include "gateway/chat/hybrid_flow.hpp"
-#include "gateway/chat/upstream_body.hpp"
+#include "gateway/completion/upstream_body.hpp"
 #include "gateway/metrics/inflight_gauge.hpp"
 
 namespace gw::chat {

@@ -3,7 +3,7 @@
 
 #include <string>
 
-#include "gateway/chat/completion.hpp"
+#include "gateway/completion/completion.hpp"
 #include "gateway/config/config.hpp"
 #include "gateway/http/redact.hpp"
 #include "gateway/exchange/exchange.hpp"

@@ -2,7 +2,7 @@
 // HybridFlow: requests for the routing alias (`auto`): draft on the small model, judge, and
 // answer with the draft or escalate to the large model.
 
-#include "gateway/chat/chat_request.hpp"
+#include "gateway/completion/chat_request.hpp"
 #include "gateway/exchange/exchange.hpp"
 
 namespace gw::chat {

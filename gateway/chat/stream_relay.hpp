@@ -5,7 +5,7 @@
 
 #include <string>
 
-#include "gateway/chat/completion.hpp"
+#include "gateway/completion/completion.hpp"
 #include "gateway/http/sse_parser.hpp"
 #include "gateway/exchange/exchange.hpp"
 #include "gateway/upstream/call.hpp"

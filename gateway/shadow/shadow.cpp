@@ -5,9 +5,9 @@
 #include <cstdio>
 #include <vector>
 
-#include "evaluation/judge.hpp"
-#include "gateway/chat/upstream_body.hpp"
-#include "gateway/chat/whole_completion.hpp"
+#include "policies/pairwise_judge.hpp"
+#include "gateway/completion/upstream_body.hpp"
+#include "gateway/completion/whole_completion.hpp"
 #include "gateway/http/json_text.hpp"
 #include "gateway/log/access_log.hpp"
 #include "gateway/log/decision_log.hpp"
@@ -124,7 +124,7 @@ void log_event(const Runtime& rt, const Job& job, ShadowResult result, const pol
     } else {
       extra += "null";
     }
-    extra += ",\"judge_prompt\":\"" + std::string(eval::kPairPromptVersion) + "\"";
+    extra += ",\"judge_prompt\":\"" + std::string(policies::kPairPromptVersion) + "\"";
   }
   if (rt.log) rt.log->event("info", "shadow", "shadow comparison", extra);
   // routing.decision_log: one hg.shadow/1 line per sample (dropped ones too), joined to the
@@ -203,7 +203,7 @@ std::string question_of(const nlohmann::json& request) {
   return q;
 }
 
-// The evaluation command's pairwise judge (evaluation/judge.hpp, prompt hg.pair/1), asked in
+// The evaluation command's pairwise judge (policies/pairwise_judge.hpp, prompt hg.pair/1), asked in
 // both orders as `eval grade` does: the draft wins only when both orders say so, the large model
 // likewise, anything else is a tie. nullopt when a judge answer could not be read. The judge is
 // the escalation model.
@@ -217,13 +217,13 @@ net::awaitable<std::optional<policies::ShadowVerdict>> judge_pair(ThreadContext&
   std::array<std::optional<std::string>, 2> winners;
   for (int order = 0; order < 2; ++order) {
     nlohmann::json body = {
-        {"model", judge.upstream_model}, {"max_tokens", eval::kJudgeMaxTokens}, {"temperature", 0}};
-    body["messages"] = order == 0 ? eval::pair_messages(job.question, draft, large)
-                                  : eval::pair_messages(job.question, large, draft);
+        {"model", judge.upstream_model}, {"max_tokens", policies::kJudgeMaxTokens}, {"temperature", 0}};
+    body["messages"] = order == 0 ? policies::pair_messages(job.question, draft, large)
+                                  : policies::pair_messages(job.question, large, draft);
     auto called = co_await call_whole(thread, cfg, judge, body.dump(), job.upstream_id());
     cost_usd += called.cost_usd;
     if (!called.facts) co_return std::nullopt;
-    winners[order] = eval::parse_pair(called.facts->draft.text);
+    winners[order] = policies::parse_pair(called.facts->draft.text);
     if (!winners[order]) co_return std::nullopt;
   }
   auto side = [](const std::string& w, bool draft_first) -> std::string {

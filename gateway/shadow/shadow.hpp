@@ -13,8 +13,8 @@
 
 #include <string>
 
-#include "gateway/chat/chat_request.hpp"
-#include "gateway/chat/completion.hpp"
+#include "gateway/completion/chat_request.hpp"
+#include "gateway/completion/completion.hpp"
 #include "gateway/exchange/exchange.hpp"
 
 namespace gw::shadow {

@@ -13,8 +13,8 @@
 #include <vector>
 
 #include "fuzz_input.hpp"
-#include "gateway/chat/completion.hpp"
-#include "gateway/chat/judged_draft.hpp"
+#include "gateway/completion/completion.hpp"
+#include "gateway/completion/judged_draft.hpp"
 #include "gateway/http/json_text.hpp"
 #include "policies/json_shape.hpp"
 #include "policies/judge.hpp"

@@ -8,8 +8,8 @@
 #include <string_view>
 #include <variant>
 
-#include "gateway/chat/chat_request.hpp"
-#include "gateway/chat/upstream_body.hpp"
+#include "gateway/completion/chat_request.hpp"
+#include "gateway/completion/upstream_body.hpp"
 #include "gateway/config/config.hpp"
 #include "policies/prompt.hpp"
 

@@ -10,8 +10,8 @@
 #include <string_view>
 
 #include "fuzz_input.hpp"
-#include "gateway/chat/completion.hpp"
-#include "gateway/chat/whole_completion.hpp"
+#include "gateway/completion/completion.hpp"
+#include "gateway/completion/whole_completion.hpp"
 #include "gateway/http/json_text.hpp"
 #include "gateway/http/openai_error.hpp"
 #include "gateway/http/sse_parser.hpp"

@@ -2,7 +2,7 @@
 
 #include <gtest/gtest.h>
 
-#include "gateway/chat/upstream_body.hpp"
+#include "gateway/completion/upstream_body.hpp"
 
 namespace gw::api {
 namespace {

@@ -1,4 +1,4 @@
-#include "gateway/chat/completion.hpp"
+#include "gateway/completion/completion.hpp"
 
 #include "gateway/http/json_text.hpp"
 

@@ -1,4 +1,4 @@
-#include "gateway/chat/whole_completion.hpp"
+#include "gateway/completion/whole_completion.hpp"
 
 #include <gtest/gtest.h>
 

@@ -8,7 +8,7 @@
 #include <string_view>
 #include <vector>
 
-#include "gateway/chat/draft_tool_calls.hpp"
+#include "gateway/completion/draft_tool_calls.hpp"
 
 namespace gw::chat {
 

@@ -3,8 +3,8 @@
 
 #include <string>
 
-#include "gateway/chat/chat_request.hpp"
-#include "gateway/chat/completion.hpp"
+#include "gateway/completion/chat_request.hpp"
+#include "gateway/completion/completion.hpp"
 #include "gateway/config/config.hpp"
 
 namespace gw::chat {

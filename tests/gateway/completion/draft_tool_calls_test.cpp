@@ -1,8 +1,8 @@
-#include "gateway/chat/draft_tool_calls.hpp"
+#include "gateway/completion/draft_tool_calls.hpp"
 
 #include <gtest/gtest.h>
 
-#include "gateway/chat/completion.hpp"
+#include "gateway/completion/completion.hpp"
 
 namespace gw::chat {
 namespace {

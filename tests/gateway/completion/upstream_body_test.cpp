@@ -1,4 +1,4 @@
-#include "gateway/chat/upstream_body.hpp"
+#include "gateway/completion/upstream_body.hpp"
 
 #include <gtest/gtest.h>
 

@@ -1,4 +1,4 @@
-#include "gateway/chat/chat_request.hpp"
+#include "gateway/completion/chat_request.hpp"
 
 #include <gtest/gtest.h>
 

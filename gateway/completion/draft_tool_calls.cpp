@@ -1,4 +1,4 @@
-#include "gateway/chat/draft_tool_calls.hpp"
+#include "gateway/completion/draft_tool_calls.hpp"
 
 namespace gw::chat {
 namespace {

@@ -9,7 +9,7 @@
 #include <string>
 #include <string_view>
 
-#include "gateway/chat/completion.hpp"
+#include "gateway/completion/completion.hpp"
 #include "gateway/http/json_text.hpp"
 
 namespace gw::chat {

@@ -4,7 +4,7 @@
 
 #include <vector>
 
-#include "gateway/chat/completion.hpp"
+#include "gateway/completion/completion.hpp"
 #include "policies/judge.hpp"
 #include "policies/requested_output.hpp"
 

@@ -1,4 +1,4 @@
-#include "gateway/chat/completion.hpp"
+#include "gateway/completion/completion.hpp"
 
 #include <gtest/gtest.h>
 
