@@ -324,10 +324,9 @@ class Daemon {
   // A reload cannot be interrupted mid-parse: the exit waits for it (a config file is at most
   // kMaxConfigFileBytes) and its result is dropped.
   void stop_reloader() {
-    if (reloader_.running()) {
+    reloader_.stop([this] {
       log_.event("info", "reload_wait", "stopping: waiting for the running reload to end");
-    }
-    reloader_.stop();
+    });
   }
 
   Metrics* recording() { return opts_.record_metrics ? &metrics_ : nullptr; }
