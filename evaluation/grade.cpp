@@ -15,6 +15,7 @@
 #include "evaluation/judge.hpp"
 #include "evaluation/outcome.hpp"
 #include "gateway/config/load.hpp"
+#include "policies/pairwise_judge.hpp"
 
 namespace gw::eval {
 namespace {
@@ -51,7 +52,7 @@ net::awaitable<void> call_judge(const GradeOptions& o, JudgeTask& task) {
                   {"messages", task.messages},
                   {"temperature", 0},
                   {"seed", kJudgeSeed},
-                  {"max_tokens", kJudgeMaxTokens}}
+                  {"max_tokens", policies::kJudgeMaxTokens}}
                  .dump(-1, ' ', false, json::error_handler_t::replace);
   const HttpReply reply = co_await http_call(o.gateway, std::move(req));
   if (!reply.error.empty() || reply.status != 200) {
@@ -172,12 +173,12 @@ int grade(const GradeOptions& o) {
         const json* b = find_arm(row, o.pairwise[1]);
         if (has_text(a) && has_text(b)) {
           const std::string ta = arm_text(*a), tb = arm_text(*b);
-          const std::string v(kPairPromptVersion);
+          const std::string v(policies::kPairPromptVersion);
           pair_uses.push_back({&row,
                                need(v, question, text_hash(ta) + "/" + text_hash(tb),
-                                    pair_messages(question, ta, tb)),
+                                    policies::pair_messages(question, ta, tb)),
                                need(v, question, text_hash(tb) + "/" + text_hash(ta),
-                                    pair_messages(question, tb, ta))});
+                                    policies::pair_messages(question, tb, ta))});
         }
       }
     }
@@ -231,12 +232,12 @@ int grade(const GradeOptions& o) {
     for (PairUse& u : pair_uses) {
       const auto ab = output_of(u.key_ab);
       const auto ba = output_of(u.key_ba);
-      const auto w1 = ab ? parse_pair(*ab) : std::nullopt;
-      const auto w2 = ba ? parse_pair(*ba) : std::nullopt;
+      const auto w1 = ab ? policies::parse_pair(*ab) : std::nullopt;
+      const auto w2 = ba ? policies::parse_pair(*ba) : std::nullopt;
       json p = {{"a", o.pairwise[0]},
                 {"b", o.pairwise[1]},
                 {"judge", o.judge_model},
-                {"prompt_version", kPairPromptVersion}};
+                {"prompt_version", policies::kPairPromptVersion}};
       if (!w1 || !w2) {
         p["winner"] = "unparsed";
       } else {

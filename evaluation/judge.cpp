@@ -1,9 +1,9 @@
 #include "evaluation/judge.hpp"
 
-#include <cctype>
 #include <cstdio>
 
 #include "evaluation/outcome.hpp"
+#include "policies/pairwise_judge.hpp"
 
 namespace gw::eval {
 namespace {
@@ -18,27 +18,6 @@ constexpr std::string_view kJudgeSystem =
     "- conciseness: does it say what is needed without padding?\n"
     "Reply with exactly one JSON object and nothing else, for example:\n"
     "{\"coherence\": 4, \"factuality\": 5, \"conciseness\": 3}";
-
-constexpr std::string_view kPairSystem =
-    "You compare two answers to the same question. Decide which answer is better overall "
-    "(correct, supported by the context, clear, concise). Reply with exactly one JSON object "
-    "and nothing else: {\"winner\": \"A\"}, {\"winner\": \"B\"} or {\"winner\": \"tie\"}.";
-
-std::string_view strip_fence(std::string_view s) {
-  auto trim = [](std::string_view v) {
-    while (!v.empty() && std::isspace(static_cast<unsigned char>(v.front()))) v.remove_prefix(1);
-    while (!v.empty() && std::isspace(static_cast<unsigned char>(v.back()))) v.remove_suffix(1);
-    return v;
-  };
-  s = trim(s);
-  if (s.starts_with("```") && s.ends_with("```") && s.size() >= 6) {
-    s.remove_suffix(3);
-    s.remove_prefix(3);
-    if (s.starts_with("json")) s.remove_prefix(4);
-    s = trim(s);
-  }
-  return s;
-}
 
 }  // namespace
 
@@ -59,20 +38,9 @@ json judge_messages(std::string_view question, std::string_view reference,
       {{{"role", "system"}, {"content", kJudgeSystem}}, {{"role", "user"}, {"content", user}}});
 }
 
-json pair_messages(std::string_view question, std::string_view a, std::string_view b) {
-  std::string user = "Question (with any context given):\n<<<\n";
-  user += question;
-  user += "\n>>>\n\nAnswer A:\n<<<\n";
-  user += a;
-  user += "\n>>>\n\nAnswer B:\n<<<\n";
-  user += b;
-  user += "\n>>>";
-  return json::array(
-      {{{"role", "system"}, {"content", kPairSystem}}, {{"role", "user"}, {"content", user}}});
-}
-
 std::optional<json> parse_rubric(std::string_view output) {
-  const json doc = json::parse(strip_fence(output), nullptr, /*allow_exceptions=*/false);
+  const json doc =
+      json::parse(policies::strip_json_fence(output), nullptr, /*allow_exceptions=*/false);
   if (doc.is_discarded() || !doc.is_object()) return std::nullopt;
   json out = json::object();
   double sum = 0;
@@ -86,14 +54,6 @@ std::optional<json> parse_rubric(std::string_view output) {
   }
   out["score"] = sum / 3.0;
   return out;
-}
-
-std::optional<std::string> parse_pair(std::string_view output) {
-  const json doc = json::parse(strip_fence(output), nullptr, /*allow_exceptions=*/false);
-  if (doc.is_discarded() || !doc.is_object()) return std::nullopt;
-  const std::string w = string_at(doc, "winner");
-  if (w == "A" || w == "B" || w == "tie") return w;
-  return std::nullopt;
 }
 
 std::string text_hash(std::string_view text) {

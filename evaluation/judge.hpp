@@ -2,7 +2,8 @@
 // The rubric judge: a fixed, versioned prompt ("hg.judge/1") asks a model to score one answer
 // for coherence, factuality and conciseness (1-5) as strict JSON, with no model names shown.
 // Judgements are cached by (judge model, prompt version, question hash, answer hash).
-// Pure parts here; the calls are in grade.cpp.
+// Pure parts here; the calls are in grade.cpp. The pairwise prompt ("hg.pair/1"), shared with the
+// gateway's shadow judge, is policies/pairwise_judge.hpp.
 
 #include <cstdint>
 #include <nlohmann/json.hpp>
@@ -13,24 +14,17 @@
 namespace gw::eval {
 
 inline constexpr std::string_view kJudgePromptVersion = "hg.judge/1";
-inline constexpr std::string_view kPairPromptVersion = "hg.pair/1";
 inline constexpr int kRubricMin = 1;
 inline constexpr int kRubricMax = 5;
-inline constexpr uint32_t kJudgeMaxTokens = 200;
 
 // OpenAI messages for judging `answer` to `question` (reference shown when non-empty).
 nlohmann::json judge_messages(std::string_view question, std::string_view reference,
                               std::string_view answer);
-// Both answers shown as "Answer A" / "Answer B".
-nlohmann::json pair_messages(std::string_view question, std::string_view answer_a,
-                             std::string_view answer_b);
 
 // {"coherence":c,"factuality":f,"conciseness":n,"score":mean scaled to [0,1]} or nullopt when
 // `output` is not exactly one JSON object (optionally in a ```json fence) with those three
 // integer keys in [1, 5]. Nothing is guessed from prose.
 std::optional<nlohmann::json> parse_rubric(std::string_view output);
-// "A", "B" or "tie" from {"winner": ...}; nullopt when unparseable.
-std::optional<std::string> parse_pair(std::string_view output);
 
 // 16 hex digits of FNV-1a 64 over `text`.
 std::string text_hash(std::string_view text);

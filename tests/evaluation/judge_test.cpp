@@ -23,13 +23,6 @@ TEST(ParseRubric, AnythingElseIsUnparsed) {
   EXPECT_FALSE(parse_rubric(""));
 }
 
-TEST(ParsePair, WinnerOrNothing) {
-  EXPECT_EQ(parse_pair(R"({"winner":"A"})"), "A");
-  EXPECT_EQ(parse_pair(R"({"winner":"tie"})"), "tie");
-  EXPECT_FALSE(parse_pair(R"({"winner":"C"})"));
-  EXPECT_FALSE(parse_pair("A"));
-}
-
 TEST(JudgeCacheKey, EveryPartCounts) {
   const auto k = judge_cache_key("gpt-oss-20b", kJudgePromptVersion, "q", "a");
   EXPECT_EQ(k, "gpt-oss-20b|hg.judge/1|" + text_hash("q") + "|" + text_hash("a"));
