@@ -1,33 +1,47 @@
 #include "gateway/admin/admin_handlers.hpp"
 
 #include <prometheus/text_serializer.h>
+#include <boost/asio/deferred.hpp>
+#include <boost/asio/experimental/parallel_group.hpp>
+#include <map>
 #include <nlohmann/json.hpp>
+#include <vector>
 
 #include "gateway/log/access_log.hpp"
 #include "gateway/metrics/metrics.hpp"
+#include "gateway/upstream/pool.hpp"
 
 namespace gw::admin {
 
 namespace {
-// A readiness probe must answer quickly even when every upstream is black-holed.
-constexpr std::uint32_t kReadinessConnectTimeoutMs = 1000;
 
-net::awaitable<bool> reachable(const config::UpstreamUrl& u) {
-  auto ex = co_await net::this_coro::executor;
-  error_code ec;
-  auto ip = net::ip::make_address(u.host, ec);
-  beast::tcp_stream s(ex);
-  s.expires_after(std::chrono::milliseconds(kReadinessConnectTimeoutMs));
-  if (!ec) {
-    auto [cec] = co_await s.async_connect(tcp::endpoint(ip, u.port), kAsTuple);
-    co_return !cec;
-  }
-  tcp::resolver resolver(ex);
-  auto [rec, results] = co_await resolver.async_resolve(u.host, std::to_string(u.port), kAsTuple);
-  if (rec) co_return false;
-  auto [cec, ep] = co_await s.async_connect(results, kAsTuple);
-  co_return !cec;
+// Every upstream is probed at once and every probe ends by this deadline, so /readyz answers
+// within it even when each upstream is black-holed (the Kubernetes readinessProbe in deploy/
+// gives up after 2 s).
+constexpr std::uint32_t kReadyProbeTimeoutMs = 1000;
+
+struct ProbeOutcome {
+  upstream::ConnectError error = upstream::ConnectError::none;
+  std::string detail;  // why, in words, when it failed
+};
+
+// Reachable = what a request needs before its first byte: the name resolved, a TCP connection
+// and, for https, the TLS handshake with the certificate checked, each bounded by `deadline`. A
+// fresh connection, not a pooled one: an idle connection says the upstream was there, not that
+// it is. It is closed after, not pooled: probing must not change what requests find.
+net::awaitable<ProbeOutcome> probe(upstream::Pool& pool, const config::Model& model,
+                                   Clock::time_point deadline) {
+  ProbeOutcome out;
+  auto [error, conn] = co_await pool.acquire(model, /*allow_reuse=*/false, out.detail, deadline);
+  out.error = error;
+  co_return out;
 }
+
+// One probe per upstream (scheme, host, port): models sharing one are probed once.
+std::string upstream_key(const config::UpstreamUrl& u) {
+  return (u.tls ? "https://" : "http://") + u.host + ":" + std::to_string(u.port);
+}
+
 }  // namespace
 
 net::awaitable<void> handle_healthz(Exchange& ex) {
@@ -35,34 +49,57 @@ net::awaitable<void> handle_healthz(Exchange& ex) {
 }
 
 net::awaitable<void> handle_readyz(Exchange& ex) {
-  nlohmann::json upstreams = nlohmann::json::object();
-  bool any = false;
-  std::map<std::string, bool> seen;  // models sharing an upstream are probed once
-  for (const auto& m : ex.cfg().models) {
-    auto key = m.url.host + ":" + std::to_string(m.url.port);
-    auto it = seen.find(key);
-    // Not `co_await` inside `?:`: GCC 12 miscompiles it.
-    bool ok = false;
-    if (it != seen.end()) {
-      ok = it->second;
-    } else {
-      ok = co_await reachable(m.url);
-      seen[key] = ok;
+  const auto& models = ex.cfg().models;  // ex.serving keeps them alive across the probes
+  const auto deadline = Clock::now() + std::chrono::milliseconds(kReadyProbeTimeoutMs);
+  auto executor = co_await net::this_coro::executor;
+
+  std::map<std::string, std::size_t> probe_of;  // upstream key -> index into `probes`
+  std::vector<std::size_t> model_probe;         // parallel to `models`
+  using ProbeOp = decltype(net::co_spawn(executor, probe(ex.deps.pool, models.front(), deadline),
+                                         net::deferred));
+  std::vector<ProbeOp> probes;
+  for (const auto& m : models) {
+    auto [it, added] = probe_of.emplace(upstream_key(m.url), probes.size());
+    if (added) {
+      probes.push_back(net::co_spawn(executor, probe(ex.deps.pool, m, deadline), net::deferred));
     }
+    model_probe.push_back(it->second);
+  }
+  auto [order, failures, outcomes] =
+      co_await net::experimental::make_parallel_group(std::move(probes))
+          .async_wait(net::experimental::wait_for_all(), net::use_awaitable);
+  (void)order;
+
+  nlohmann::json upstreams = nlohmann::json::object();
+  nlohmann::json failing = nlohmann::json::object();
+  bool any = false;
+  for (std::size_t i = 0; i < models.size(); ++i) {
+    const auto& m = models[i];
+    const std::size_t p = model_probe[i];
+    ProbeOutcome outcome = outcomes[p];
+    if (failures[p]) outcome = {upstream::ConnectError::connect, "probe failed"};
+    const bool ok = outcome.error == upstream::ConnectError::none;
     upstreams[m.name] = ok;
     any = any || ok;
+    if (!ok) {
+      failing[m.name] = {{"upstream", upstream_key(m.url)},
+                         {"error", std::string(upstream::to_string(outcome.error))},
+                         {"detail", outcome.detail}};
+    }
   }
-  nlohmann::json body = {{"status", any ? "ready" : "not ready"}, {"upstreams", upstreams}};
+  // SPEC: ready = a config is loaded and at least one upstream is reachable.
+  nlohmann::json body = {
+      {"status", any ? "ready" : "not ready"}, {"upstreams", upstreams}, {"failing", failing}};
   co_await ex.reply(any ? 200 : 503, body.dump(), "application/json");
 }
 
 net::awaitable<void> handle_metrics(Exchange& ex) {
-  auto& metrics = ex.thread.runtime.metrics;
+  auto& metrics = ex.deps.metrics;
   std::string text;
   if (metrics) {
     metrics->refresh_process_metrics();
     // The access log counts what it drops; the counter catches up at scrape time.
-    if (const AccessLog* log = ex.thread.runtime.log) {
+    if (const AccessLog* log = ex.deps.log) {
       auto dropped = static_cast<double>(log->dropped_lines());
       double seen = metrics->log_lines_dropped.Value();
       if (dropped > seen) metrics->log_lines_dropped.Increment(dropped - seen);
