@@ -19,7 +19,7 @@ std::string named_models(const config::Config& cfg) {
 
 net::awaitable<void> handle_passthrough(Exchange& ex, const Endpoint& endpoint) {
   ex.completion = true;
-  InflightGauge inflight(ex.thread.runtime.metrics);
+  InflightGauge inflight(ex.deps.metrics);
   ex.trace.prompt_chars = ex.req.body().size();  // used only to estimate missing usage
   auto parsed = parse_passthrough_request(ex.req.body(), endpoint);
   if (auto* err = std::get_if<http::OpenAiError>(&parsed)) {
@@ -29,7 +29,7 @@ net::awaitable<void> handle_passthrough(Exchange& ex, const Endpoint& endpoint) 
   auto& request = std::get<chat::ChatRequest>(parsed);
   ex.trace.model_requested = request.model;
   ex.trace.stream = request.stream;
-  if (ex.cfg().server.log_prompts || ex.thread.runtime.log_prompts) {
+  if (ex.cfg().server.log_prompts || ex.deps.log_prompts) {
     // The text asked about when it is one string (`input`, `prompt`); items are not flattened.
     for (const char* key : {"input", "prompt"}) {
       auto it = request.json.find(key);

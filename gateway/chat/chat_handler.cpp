@@ -1,20 +1,39 @@
 #include "gateway/chat/chat_handler.hpp"
 
-#include "gateway/completion/chat_request.hpp"
 #include "gateway/chat/forward.hpp"
 #include "gateway/chat/hybrid_flow.hpp"
+#include "gateway/completion/chat_request.hpp"
 #include "gateway/completion/upstream_body.hpp"
 #include "gateway/metrics/inflight_gauge.hpp"
+#include "gateway/shadow/shadow.hpp"
 
 namespace gw::chat {
 
 namespace {
+
 constexpr std::size_t kMaxLoggedPromptBytes = 2048;
+
+// The routing flow's hooks, answered by shadow escalation for this request.
+class ShadowHooks final : public AnswerHooks {
+ public:
+  explicit ShadowHooks(Exchange& ex) : ex_(ex) {}
+  bool wants_pre_draft() override { return shadow::wants_pre_draft(ex_); }
+  void after_accepted_draft(const ChatRequest& request, const DraftText& draft) override {
+    shadow::after_accepted_draft(ex_, request, draft);
+  }
+  void after_pre_draft_escalation(const ChatRequest& request, const DraftText& answer) override {
+    shadow::after_pre_draft_escalation(ex_, request, answer);
+  }
+
+ private:
+  Exchange& ex_;
+};
+
 }  // namespace
 
 net::awaitable<void> handle_chat(Exchange& ex) {
   ex.completion = true;
-  InflightGauge inflight(ex.thread.runtime.metrics);
+  InflightGauge inflight(ex.deps.metrics);
   ex.trace.prompt_chars = ex.req.body().size();  // refined by routing; used only to estimate
   auto parsed = parse_chat_request(ex.req.body());
   if (auto* err = std::get_if<http::OpenAiError>(&parsed)) {
@@ -24,12 +43,16 @@ net::awaitable<void> handle_chat(Exchange& ex) {
   auto& request = std::get<ChatRequest>(parsed);
   ex.trace.model_requested = request.model;
   ex.trace.stream = request.stream;
-  if (ex.cfg().server.log_prompts || ex.thread.runtime.log_prompts) {
-    ex.trace.prompt = last_user_text(request.json).substr(0, kMaxLoggedPromptBytes);
+  if (ex.cfg().server.log_prompts || ex.deps.log_prompts) {
+    ex.trace.prompt =
+        last_user_text(load_json(request, ex.req.body())).substr(0, kMaxLoggedPromptBytes);
   }
 
   if (request.model == ex.cfg().routing.model_alias) {
-    co_await until_client_leaves(ex, hybrid_flow(ex, request));
+    load_json(request, ex.req.body());  // routing reads messages, tools, response_format
+    ShadowHooks shadow(ex);
+    FlowContext cx = context_of(ex, &shadow);
+    co_await until_client_leaves(ex, hybrid_flow(cx, request));
     co_return;
   }
   const config::Model* model = ex.cfg().find_model(request.model);

@@ -55,39 +55,41 @@ net::awaitable<void> cut_after(Exchange& ex, Clock::time_point when) {
   co_await timer.async_wait(kAsTuple);
 }
 
-net::awaitable<void> relay(Exchange& ex, const config::Model& m, std::string body, bool stream,
+}  // namespace
+
+net::awaitable<void> relay(FlowContext& cx, const config::Model& m, std::string body, bool stream,
                            const StreamEdits& edits, std::string_view path) {
-  UpstreamLeg& leg = ex.trace.new_leg(m);
+  UpstreamLeg& leg = cx.trace.new_leg(m);
   leg.prepared = Clock::now();
-  ex.trace.answered = &m;
-  upstream::Call call(ex.thread.pool, m, leg, request_deadline(ex));
-  auto err = co_await call.start(std::move(body), stream, ex.trace.request_id, path);
+  cx.trace.answered = &m;
+  auto call = cx.models.open(m, leg, cx.deadline);
+  auto err = co_await call->start(std::move(body), stream, cx.trace.request_id, path);
   if (err != upstream::CallError::none) {
-    co_await ex.reply_error(call_failure(err, call, m));
+    co_await cx.client.reply_error(call_failure(err, *call, m));
     co_return;
   }
-  if (call.status() < 200 || call.status() > 299) {
-    auto error = co_await upstream_status_error(call, m, ex.serving->secrets);
-    co_await ex.reply_error(std::move(error));
+  if (call->status() < 200 || call->status() > 299) {
+    auto error = co_await upstream_status_error(*call, m, cx.serving->secrets);
+    co_await cx.client.reply_error(std::move(error));
     co_return;
   }
-  if (stream && call.event_stream()) {
-    bool started = co_await ex.begin_stream(200, "text/event-stream");
+  if (stream && call->event_stream()) {
+    bool started = co_await cx.client.begin_stream(200, "text/event-stream");
     if (!started) co_return;
-    http::SseParser parser;
-    co_await relay_events(ex, call, leg, m, parser, edits);
+    SseReader events(*call);
+    co_await relay_events(cx, events, leg, m, edits);
     co_return;
   }
   std::string answer;
-  auto rerr = co_await call.read_all(answer, kMaxUpstreamBodyBytes);
+  auto rerr = co_await call->read_all(answer, kMaxUpstreamBodyBytes);
   if (rerr != upstream::CallError::none) {
-    co_await ex.reply_error(call_failure(rerr, call, m));
+    co_await cx.client.reply_error(call_failure(rerr, *call, m));
     co_return;
   }
   leg.first_token = leg.done = Clock::now();
   if (!looks_like_json_object(answer)) {
     leg.error = "bad_response";
-    co_await ex.reply_error(http::make_error(
+    co_await cx.client.reply_error(http::make_error(
         502, "upstream " + m.name + " answered with something that is not a JSON completion",
         "upstream_error"));
     co_return;
@@ -97,12 +99,10 @@ net::awaitable<void> relay(Exchange& ex, const config::Model& m, std::string bod
     leg.completion_tokens = u.completion_tokens;
     leg.usage_reported = true;
   }
-  co_await ex.reply(call.status(), std::move(answer), "application/json");
+  co_await cx.client.reply(call->status(), std::move(answer), "application/json");
 }
 
-}  // namespace
-
-http::OpenAiError call_failure(upstream::CallError err, const upstream::Call& call,
+http::OpenAiError call_failure(upstream::CallError err, const upstream::ModelStream& call,
                                const config::Model& m) {
   using upstream::CallError;
   const upstream::ConnectError connect = call.connect_error();
@@ -140,7 +140,7 @@ http::OpenAiError call_failure(upstream::CallError err, const upstream::Call& ca
   }
 }
 
-net::awaitable<http::OpenAiError> upstream_status_error(upstream::Call& call,
+net::awaitable<http::OpenAiError> upstream_status_error(upstream::ModelStream& call,
                                                         const config::Model& m,
                                                         const http::SecretRedactor& secrets) {
   std::string upstream_body;
@@ -150,11 +150,10 @@ net::awaitable<http::OpenAiError> upstream_status_error(upstream::Call& call,
   }
   if (secrets.holds_secret(upstream_body)) upstream_body = secrets.apply(upstream_body);
   http::OpenAiError error = http::wrap_upstream_error(call.status(), upstream_body, m.name);
-  for (const auto& field : call.response_fields()) {
-    const std::string_view value = field.value();
-    if (secrets.holds_secret(value)) continue;  // an upstream echoing the key it was sent
-    http::keep_rate_limit_hint(error.headers, field.name_string(), field.value());
-  }
+  call.for_each_header([&](std::string_view name, std::string_view value) {
+    if (secrets.holds_secret(value)) return;  // an upstream echoing the key it was sent
+    http::keep_rate_limit_hint(error.headers, name, value);
+  });
   co_return error;
 }
 
@@ -194,7 +193,8 @@ net::awaitable<void> until_client_leaves(Exchange& ex, net::awaitable<void> work
 
 net::awaitable<void> forward(Exchange& ex, const config::Model& model, std::string body,
                              bool stream, const StreamEdits& edits, std::string_view path) {
-  co_await until_client_leaves(ex, relay(ex, model, std::move(body), stream, edits, path));
+  FlowContext cx = context_of(ex);
+  co_await until_client_leaves(ex, relay(cx, model, std::move(body), stream, edits, path));
 }
 
 }  // namespace gw::chat

@@ -3,11 +3,12 @@
 
 #include <string>
 
+#include "gateway/chat/flow_context.hpp"
 #include "gateway/completion/completion.hpp"
 #include "gateway/config/config.hpp"
-#include "gateway/http/redact.hpp"
 #include "gateway/exchange/exchange.hpp"
-#include "gateway/upstream/call.hpp"
+#include "gateway/http/redact.hpp"
+#include "gateway/upstream/model_stream.hpp"
 
 namespace gw::chat {
 
@@ -26,7 +27,7 @@ Clock::time_point request_deadline(const Exchange& ex);
 http::OpenAiError deadline_error();
 
 // The OpenAI error for a failed upstream call: 504 on timeout, 502 otherwise.
-http::OpenAiError call_failure(upstream::CallError err, const upstream::Call& call,
+http::OpenAiError call_failure(upstream::CallError err, const upstream::ModelStream& call,
                                const config::Model& m);
 
 // Sends `body` to `model`'s `path` (after its base path) and relays the answer: SSE event by
@@ -35,12 +36,15 @@ http::OpenAiError call_failure(upstream::CallError err, const upstream::Call& ca
 net::awaitable<void> forward(Exchange& ex, const config::Model& model, std::string body,
                              bool stream, const StreamEdits& edits,
                              std::string_view path = upstream::kChatCompletionsPath);
+// The same relay over the seam, without watching the client (forward() adds that).
+net::awaitable<void> relay(FlowContext& cx, const config::Model& m, std::string body, bool stream,
+                           const StreamEdits& edits, std::string_view path);
 
 // The OpenAI error for a non-2xx upstream answer: its body read (bounded) and kept, or wrapped;
 // its rate-limit hints (retry-after, x-ratelimit-*) kept for the client. `secrets` are redacted
 // from the whole body before any of it is cut short: a key straddling the cut would otherwise
 // leave its first bytes in the quote.
-net::awaitable<http::OpenAiError> upstream_status_error(upstream::Call& call,
+net::awaitable<http::OpenAiError> upstream_status_error(upstream::ModelStream& call,
                                                         const config::Model& m,
                                                         const http::SecretRedactor& secrets);
 

@@ -1,14 +1,14 @@
 #include "gateway/chat/hybrid_flow.hpp"
 
-#include "gateway/completion/completion.hpp"
 #include "gateway/chat/forward.hpp"
-#include "gateway/completion/judged_draft.hpp"
+#include "gateway/chat/sse_reader.hpp"
 #include "gateway/chat/stream_relay.hpp"
+#include "gateway/completion/completion.hpp"
+#include "gateway/completion/judged_draft.hpp"
 #include "gateway/completion/upstream_body.hpp"
 #include "gateway/completion/whole_completion.hpp"
 #include "gateway/http/json_text.hpp"
 #include "gateway/log/decision_log.hpp"
-#include "gateway/shadow/shadow.hpp"
 #include "policies/before_draft.hpp"
 #include "policies/judge.hpp"
 #include "policies/prompt.hpp"
@@ -24,7 +24,7 @@ using policies::Reason;
 
 // One routed request in flight: the snapshot's routing, the parsed request, the decisions.
 struct Flow {
-  Exchange& ex;
+  FlowContext& cx;
   ChatRequest& request;
   const ServingConfig& sc;
   const config::Routing& routing;
@@ -36,32 +36,41 @@ struct Flow {
   // The tools and response_format the request sets: a draft is judged as what it is.
   policies::RequestedOutput requested;
 
-  Flow(Exchange& e, ChatRequest& r)
-      : ex(e),
+  Flow(FlowContext& c, ChatRequest& r)
+      : cx(c),
         request(r),
-        sc(*e.serving),
-        routing(e.cfg().routing),
-        want_logprobs(e.serving->rules.after_draft().needs_logprobs()),
-        deadline(request_deadline(e)),
+        sc(*c.serving),
+        routing(c.cfg().routing),
+        want_logprobs(c.serving->rules.after_draft().needs_logprobs()),
+        deadline(c.deadline),
         requested(policies::requested_output(r.json)) {}
 
   // A failed call is retried on the other model only while the request has time left.
   bool may_fall_back() const { return routing.fallback && Clock::now() < deadline; }
 
   void decide(Route route, const config::Model& answering, Reason reason) {
-    ex.trace.route = route;
-    ex.trace.answered = &answering;
-    ex.trace.reason = reason == Reason::none ? std::string_view{} : policies::to_string(reason);
+    cx.trace.route = route;
+    cx.trace.answered = &answering;
+    cx.trace.reason = reason == Reason::none ? std::string_view{} : policies::to_string(reason);
   }
+
+  // The hooks (shadow) run only once the client has the whole answer, and only a 200.
+  void after_accepted_draft(const DraftText& draft) {
+    if (cx.hooks && answered_ok()) cx.hooks->after_accepted_draft(request, draft);
+  }
+  void after_pre_draft_escalation(const DraftText& answer) {
+    if (cx.hooks && answered_ok()) cx.hooks->after_pre_draft_escalation(request, answer);
+  }
+  bool answered_ok() const { return cx.client.complete() && cx.client.sent_status() == 200; }
 
   policies::Verdict judge(const DraftText& d, bool complete) const {
     const JudgedDraft judged(d, complete, &requested);
     // routing.decision_log: every signal the rules read, not only the one that fires.
-    if (ex.trace.decision.routed) {
-      note_judged_draft(ex.trace.decision, sc.rules, d.text, d.finish_reason, d.logprobs,
+    if (cx.trace.decision.routed) {
+      note_judged_draft(cx.trace.decision, sc.rules, d.text, d.finish_reason, d.logprobs,
                         d.first_margin, d.tool_calls.calls.size(), complete,
-                        !ex.trace.decision.prompt_text.empty());
-      note_validity(ex.trace.decision, judged.draft);
+                        !cx.trace.decision.prompt_text.empty());
+      note_validity(cx.trace.decision, judged.draft);
     }
     return policies::judge(sc.rules, judged.draft);
   }
@@ -80,20 +89,20 @@ net::awaitable<std::optional<WholeAnswer>> call_whole(Flow& f, const config::Mod
                                                       std::string body,
                                                       std::optional<http::OpenAiError>& error,
                                                       std::size_t max_bytes = kMaxCompletionBytes) {
-  UpstreamLeg& leg = f.ex.trace.new_leg(m);
+  UpstreamLeg& leg = f.cx.trace.new_leg(m);
   leg.prepared = Clock::now();
-  upstream::Call call(f.ex.thread.pool, m, leg, f.deadline);
-  auto err = co_await call.start(std::move(body), false, f.ex.trace.request_id);
+  auto call = f.cx.models.open(m, leg, f.deadline);
+  auto err = co_await call->start(std::move(body), false, f.cx.trace.request_id);
   std::string answer;
   if (err == upstream::CallError::none) {
-    if (call.status() < 200 || call.status() > 299) {
-      error = co_await upstream_status_error(call, m, f.ex.serving->secrets);
+    if (call->status() < 200 || call->status() > 299) {
+      error = co_await upstream_status_error(*call, m, f.cx.serving->secrets);
       co_return std::nullopt;
     }
-    err = co_await call.read_all(answer, max_bytes);
+    err = co_await call->read_all(answer, max_bytes);
   }
   if (err != upstream::CallError::none) {
-    error = call_failure(err, call, m);
+    error = call_failure(err, *call, m);
     co_return std::nullopt;
   }
   leg.first_token = leg.done = Clock::now();
@@ -136,11 +145,11 @@ net::awaitable<void> reply_whole(Flow& f, WholeAnswer& a, const config::Model& m
   a.body = std::string();  // the answer is no longer needed: at most one copy at a time
   if (!body) {
     // read_completion_facts() accepted it, so this does not happen.
-    co_await f.ex.reply_error(http::make_error(
+    co_await f.cx.client.reply_error(http::make_error(
         502, "upstream " + m.name + " returned no usable completion", "upstream_error"));
     co_return;
   }
-  co_await f.ex.reply(200, std::move(*body), "application/json");
+  co_await f.cx.client.reply(200, std::move(*body), "application/json");
 }
 
 // The tokens of every call before the last, so the usage a client sees covers the whole request.
@@ -181,13 +190,13 @@ net::awaitable<void> whole_on(Flow& f, const config::Model& m, Route route, Reas
   }
   if (!answer) {
     f.decide(route, m, reason);
-    co_await f.ex.reply_error(*error);
+    co_await f.cx.client.reply_error(*error);
     co_return;
   }
   f.decide(route, m, reason);
   co_await reply_whole(f, *answer, m, {}, false);
   // Only hybrid_flow's before_draft branch calls this with Route::escalated.
-  if (route == Route::escalated) shadow::after_pre_draft_escalation(f.ex, f.request, answer->draft);
+  if (route == Route::escalated) f.after_pre_draft_escalation(answer->draft);
 }
 
 net::awaitable<void> hybrid_whole(Flow& f) {
@@ -201,7 +210,7 @@ net::awaitable<void> hybrid_whole(Flow& f) {
   if (!draft) {
     if (!f.may_fall_back()) {
       f.decide(Route::draft, draft_model, Reason::none);
-      co_await f.ex.reply_error(*error);
+      co_await f.cx.client.reply_error(*error);
       co_return;
     }
     co_await whole_on(f, large, Route::fallback, Reason::upstream_error);
@@ -214,7 +223,7 @@ net::awaitable<void> hybrid_whole(Flow& f) {
   if (!verdict.escalate) {
     f.decide(Route::draft, draft_model, Reason::none);
     co_await reply_whole(f, *draft, draft_model, {}, strip, keep_top);
-    shadow::after_accepted_draft(f.ex, f.request, draft->draft);  // the answer is out: measure
+    f.after_accepted_draft(draft->draft);  // the answer is out: measure
     co_return;
   }
 
@@ -230,26 +239,26 @@ net::awaitable<void> hybrid_whole(Flow& f) {
       co_await reply_whole(f, *draft, draft_model, {}, strip, keep_top);
     } else {
       f.decide(Route::escalated, large, verdict.reason);
-      co_await f.ex.reply_error(*error);
+      co_await f.cx.client.reply_error(*error);
     }
     co_return;
   }
   f.decide(Route::escalated, large, verdict.reason);
-  co_await reply_whole(f, *answer, large, earlier_legs_usage(f.ex.trace), false);
+  co_await reply_whole(f, *answer, large, earlier_legs_usage(f.cx.trace), false);
 }
 
 // ---- streamed --------------------------------------------------------------------------------
 
 // Opens a streamed call; false (and `error`) when it failed before any byte could be relayed.
-net::awaitable<bool> open_stream(Flow& f, upstream::Call& call, const config::Model& m,
+net::awaitable<bool> open_stream(Flow& f, upstream::ModelStream& call, const config::Model& m,
                                  std::string body, std::optional<http::OpenAiError>& error) {
-  auto err = co_await call.start(std::move(body), true, f.ex.trace.request_id);
+  auto err = co_await call.start(std::move(body), true, f.cx.trace.request_id);
   if (err != upstream::CallError::none) {
     error = call_failure(err, call, m);
     co_return false;
   }
   if (call.status() < 200 || call.status() > 299) {
-    error = co_await upstream_status_error(call, m, f.ex.serving->secrets);
+    error = co_await upstream_status_error(call, m, f.cx.serving->secrets);
     co_return false;
   }
   if (!call.event_stream()) {
@@ -265,17 +274,17 @@ net::awaitable<bool> open_stream(Flow& f, upstream::Call& call, const config::Mo
 net::awaitable<void> stream_on(Flow& f, const config::Model& m, Route route, Reason reason,
                                const nlohmann::json* messages) {
   // A before_draft escalation (no leg yet) sampled for shadowing keeps the text it relays.
-  const bool pre_draft = route == Route::escalated && f.ex.trace.leg_count == 0 && !messages &&
-                         shadow::wants_pre_draft(f.ex);
+  const bool pre_draft = route == Route::escalated && f.cx.trace.leg_count == 0 && !messages &&
+                         f.cx.hooks && f.cx.hooks->wants_pre_draft();
   for (int attempt = 0; attempt < 2; ++attempt) {
     const config::Model& target = attempt == 0 ? m : other(f, m);
-    UpstreamLeg& leg = f.ex.trace.new_leg(target);
+    UpstreamLeg& leg = f.cx.trace.new_leg(target);
     leg.prepared = Clock::now();
-    upstream::Call call(f.ex.thread.pool, target, leg, f.deadline);
+    auto call = f.cx.models.open(target, leg, f.deadline);
     std::optional<http::OpenAiError> error;
     const bool refined = attempt == 0 && messages;
     bool opened = co_await open_stream(
-        f, call, target, routed_body(f.request, target, true, false, refined ? messages : nullptr),
+        f, *call, target, routed_body(f.request, target, true, false, refined ? messages : nullptr),
         error);
     if (opened) {
       if (attempt == 0) {
@@ -283,21 +292,21 @@ net::awaitable<void> stream_on(Flow& f, const config::Model& m, Route route, Rea
       } else {
         f.decide(Route::fallback, target, Reason::upstream_error);
       }
-      bool started = co_await f.ex.begin_stream(200, "text/event-stream");
+      bool started = co_await f.cx.client.begin_stream(200, "text/event-stream");
       if (!started) co_return;
-      http::SseParser parser;
+      SseReader events(*call);
       StreamEdits edits = routed_edits(f.request, target, false);
-      if (!edits.drop_usage) edits.add_usage = earlier_legs_usage(f.ex.trace);
+      if (!edits.drop_usage) edits.add_usage = earlier_legs_usage(f.cx.trace);
       DraftText relayed_answer;
       const bool observe = pre_draft && attempt == 0;
-      bool relayed = co_await relay_events(f.ex, call, leg, target, parser, edits,
+      bool relayed = co_await relay_events(f.cx, events, leg, target, edits,
                                            observe ? &relayed_answer : nullptr);
-      if (relayed && observe) shadow::after_pre_draft_escalation(f.ex, f.request, relayed_answer);
+      if (relayed && observe) f.after_pre_draft_escalation(relayed_answer);
       co_return;
     }
     if (attempt == 1 || !f.may_fall_back() || route == Route::fallback) {
       f.decide(route, target, reason);
-      co_await f.ex.reply_error(*error);
+      co_await f.cx.client.reply_error(*error);
       co_return;
     }
   }
@@ -310,87 +319,163 @@ struct Held {
   bool complete = false;
   bool broken = false;   // not a parseable chat stream
   bool bounded = false;  // routing.stream.hold_max_bytes or hold_max_ms was reached
-  const policies::RequestedOutput* requested = nullptr;  // what the request asked for
+  upstream::CallError error = upstream::CallError::none;  // reading the draft failed
+  const policies::RequestedOutput* requested = nullptr;   // what the request asked for
+
+  // Ended without a usable answer: the large model answers instead. (A bound reached with some
+  // text is judged on that prefix like any other.)
+  bool failed() const {
+    return error != upstream::CallError::none || broken ||
+           ((complete || bounded) && !draft.answered());
+  }
 };
 
-// Reads draft events into `held` until `hold_tokens` content tokens, the end of the draft, or
-// the point where no rule could still fire on more text (then holding longer only adds delay);
-// or until the held bytes or the time held reach their bound (a draft that streams comments or
-// content-free deltas would otherwise be held, and buffered, until the request deadline). Time
-// is checked as bytes arrive: a draft that sends nothing at all is bounded by its timeout_ms.
-net::awaitable<upstream::CallError> hold_window(const policies::Rules& rules,
-                                                const config::Routing& routing,
-                                                upstream::Call& call, UpstreamLeg& leg,
-                                                http::SseParser& parser, Held& held,
-                                                const StreamEdits& edits) {
-  const std::uint32_t hold_tokens = routing.hold_tokens;
+// Whether the hold window has seen enough of the draft to judge it: `hold_tokens` content
+// tokens, or the point where no rule could still fire on more text (then holding longer only
+// adds delay). Tool-call deltas are progress too; a tool call is held until its arguments are
+// complete, and structured output that invalid_json judges until it is whole.
+bool seen_enough(const policies::Rules& rules, std::uint32_t hold_tokens, const Held& held) {
+  if (hold_tokens == 0) return true;  // 0: no hold
+  const JudgedDraft prefix(held.draft, false, held.requested);
+  if (policies::hold_past_window(rules, prefix.draft)) return false;
+  if (held.draft.tokens >= hold_tokens) return true;
+  return held.draft.tokens > 0 && !policies::can_still_escalate_later(rules, prefix.draft);
+}
+
+// Reads draft events into `held` until it has seen enough to judge (above), the end of the
+// draft, or until the held bytes or the time held reach their bound (a draft that streams
+// comments or content-free deltas would otherwise be held, and buffered, until the request
+// deadline). The bounds are checked before each wait for more bytes: a draft that sends nothing
+// at all is bounded by its timeout_ms.
+net::awaitable<void> hold_window(const policies::Rules& rules, const config::Routing& routing,
+                                 SseReader& events, UpstreamLeg& leg, Held& held,
+                                 const StreamEdits& edits) {
   const auto hold_until = Clock::now() + std::chrono::milliseconds(routing.hold_max_ms);
   for (;;) {
-    while (auto ev = parser.next()) {
-      if (ev->has_data && ev->data == "[DONE]") {
-        held.complete = true;
-      } else if (ev->has_data) {
-        auto chunk = read_chunk(ev->data);
-        if (!chunk) {
-          held.broken = true;
-          co_return upstream::CallError::none;
-        }
-        accumulate(held.draft, *chunk);
-      }
-      append_event(held.out, *ev, edits, leg);
-      if (held.complete || hold_tokens == 0) co_return upstream::CallError::none;  // 0: no hold
-      // Tool-call deltas are progress too; a tool call is held until its arguments are complete,
-      // and structured output that invalid_json judges until it is whole.
-      const JudgedDraft prefix(held.draft, false, held.requested);
-      if (policies::hold_past_window(rules, prefix.draft)) continue;
-      if (held.draft.tokens >= hold_tokens) co_return upstream::CallError::none;
-      if (held.draft.tokens > 0 && !policies::can_still_escalate_later(rules, prefix.draft)) {
-        co_return upstream::CallError::none;
-      }
-    }
-    if (parser.overflowed()) {
-      held.broken = true;
-      co_return upstream::CallError::none;
-    }
-    // Counted with the incomplete event the parser holds: both are buffered for this request.
-    if (held.out.size() + parser.pending().size() > routing.hold_max_bytes ||
-        Clock::now() >= hold_until) {
+    // Counted with the incomplete event the reader holds: both are buffered for this request.
+    if (!events.buffered() && (held.out.size() + events.pending().size() > routing.hold_max_bytes ||
+                               Clock::now() >= hold_until)) {
       held.bounded = true;
-      co_return upstream::CallError::none;
+      co_return;
     }
-    auto [err, piece] = co_await call.read_some();
-    if (err != upstream::CallError::none) co_return err;
-    if (piece.empty()) {
-      held.complete = true;
-      co_return upstream::CallError::none;
+    auto n = co_await events.next();
+    switch (n.step) {
+      case SseReader::Step::failed:
+        held.error = n.error;
+        co_return;
+      case SseReader::Step::overflow:
+        held.broken = true;
+        co_return;
+      case SseReader::Step::end:
+        held.complete = true;
+        co_return;
+      case SseReader::Step::event:
+        break;
     }
-    parser.feed(piece);
+    const http::SseEvent& ev = *n.event;
+    if (ev.has_data && ev.data == "[DONE]") held.complete = true;
+    if (!add_event_to_draft(held.draft, ev)) {
+      held.broken = true;
+      co_return;
+    }
+    append_event(held.out, ev, edits, leg);
+    if (held.complete || seen_enough(rules, routing.hold_tokens, held)) co_return;
   }
+}
+
+// The held draft was accepted: its events go out, then the rest of the draft as it comes.
+net::awaitable<void> commit_draft(Flow& f, SseReader& events, UpstreamLeg& leg, Held& held,
+                                  const StreamEdits& edits) {
+  const config::Model& draft_model = *f.sc.draft;
+  f.decide(Route::draft, draft_model, Reason::none);
+  bool started = co_await f.cx.client.begin_stream(200, "text/event-stream");
+  if (!started) co_return;
+  bool flushed = co_await f.cx.client.write_chunk(held.out);
+  if (!flushed) co_return;
+  if (held.complete) {
+    leg.done = Clock::now();
+    bool ended = co_await f.cx.client.end_stream();
+    if (ended) f.after_accepted_draft(held.draft);
+    co_return;
+  }
+  // Committed: later signals cannot change the route, but they are counted so users can tune.
+  DraftText whole = std::move(held.draft);
+  bool relayed = co_await relay_events(f.cx, events, leg, draft_model, edits, &whole);
+  if (relayed) {
+    auto late = f.judge(whole, true);
+    if (late.escalate) f.cx.trace.would_escalate = policies::to_string(late.reason);
+    f.after_accepted_draft(whole);
+  }
+}
+
+// Refine needs the whole draft: the rest is read (never sent), bounded like a non-streamed
+// draft: past routing.draft_max_bytes of events the rest is not read.
+net::awaitable<void> read_rest_of_draft(Flow& f, SseReader& events, UpstreamLeg& leg,
+                                        DraftText& full) {
+  std::string ignored;
+  const StreamEdits none;
+  std::uint64_t read_bytes = 0;  // event bytes: tool-call deltas and logprobs are kept too
+  for (;;) {
+    auto n = co_await events.next();
+    if (n.step != SseReader::Step::event) co_return;
+    const http::SseEvent& ev = *n.event;
+    if (ev.has_data) read_bytes += ev.data.size();
+    add_event_to_draft(full, ev);
+    append_event(ignored, ev, none, leg);  // usage and first token, for the record
+    ignored.clear();
+    if (full.text.size() > f.routing.draft_max_bytes || read_bytes > f.routing.draft_max_bytes) {
+      co_return;
+    }
+  }
+}
+
+// The held draft was judged bad: refine reads the rest of it and has the large model improve it;
+// replace closes the draft request at once, so the small model stops generating.
+net::awaitable<void> abandon_draft(Flow& f, upstream::ModelStream& call, SseReader& events,
+                                   UpstreamLeg& leg, Held& held, Reason reason) {
+  const auto mode =
+      policies::escalation_mode(f.routing.on_escalate, !held.draft.tool_calls.empty());
+  DraftText full = std::move(held.draft);
+  if (mode == config::OnEscalate::refine && !held.complete) {
+    co_await read_rest_of_draft(f, events, leg, full);
+  }
+  leg.done = Clock::now();
+  call.finish();
+  if (mode != config::OnEscalate::refine) {
+    co_await stream_on(f, *f.sc.escalate, Route::escalated, reason, nullptr);
+    co_return;
+  }
+  auto messages = policies::escalation_messages(
+      config::OnEscalate::refine, f.request.json["messages"], full.text, f.routing.refine_prompt);
+  co_await stream_on(f, *f.sc.escalate, Route::escalated, reason, &messages);
+}
+
+// A draft that failed before it could be judged: the large model answers when fallback allows.
+net::awaitable<void> draft_failed(Flow& f, upstream::ModelStream& call,
+                                  std::optional<http::OpenAiError> error) {
+  const config::Model& draft_model = *f.sc.draft;
+  if (!f.may_fall_back()) {
+    f.decide(Route::draft, draft_model, Reason::none);
+    co_await f.cx.client.reply_error(error.value_or(http::make_error(
+        502, "upstream " + draft_model.name + " sent an unusable stream", "upstream_error")));
+    co_return;
+  }
+  call.finish();
+  co_await stream_on(f, *f.sc.escalate, Route::fallback, Reason::upstream_error, nullptr);
 }
 
 net::awaitable<void> hybrid_stream(Flow& f) {
   const config::Model& draft_model = *f.sc.draft;
-  const config::Model& large = *f.sc.escalate;
-  UpstreamLeg& leg = f.ex.trace.new_leg(draft_model);
+  UpstreamLeg& leg = f.cx.trace.new_leg(draft_model);
   leg.prepared = Clock::now();
-  upstream::Call call(f.ex.thread.pool, draft_model, leg, f.deadline);
+  auto call = f.cx.models.open(draft_model, leg, f.deadline);
   std::optional<http::OpenAiError> error;
-  auto fail_draft = [&]() -> net::awaitable<void> {
-    if (!f.may_fall_back()) {
-      f.decide(Route::draft, draft_model, Reason::none);
-      co_await f.ex.reply_error(error.value_or(http::make_error(
-          502, "upstream " + draft_model.name + " sent an unusable stream", "upstream_error")));
-      co_return;
-    }
-    call.finish();
-    co_await stream_on(f, large, Route::fallback, Reason::upstream_error, nullptr);
-  };
   bool opened = co_await open_stream(
-      f, call, draft_model,
+      f, *call, draft_model,
       routed_body(f.request, draft_model, true, f.want_logprobs, nullptr, f.want_top_logprobs),
       error);
   if (!opened) {
-    co_await fail_draft();
+    co_await draft_failed(f, *call, std::move(error));
     co_return;
   }
 
@@ -398,97 +483,37 @@ net::awaitable<void> hybrid_stream(Flow& f) {
   // so the headers that announce the route are true.
   const StreamEdits edits =
       routed_edits(f.request, draft_model, f.want_logprobs, f.want_top_logprobs);
-  http::SseParser parser;
+  SseReader events(*call);
   Held held;
   held.requested = &f.requested;
-  auto err = co_await hold_window(f.sc.rules, f.routing, call, leg, parser, held, edits);
-  // A draft with no text when it ended, or when the hold reached its bound, failed: the large
-  // model answers (a bound reached with some text is judged on that prefix like any other).
-  if (err != upstream::CallError::none || held.broken ||
-      ((held.complete || held.bounded) && !held.draft.answered())) {
-    if (err != upstream::CallError::none) {
-      error = call_failure(err, call, draft_model);
+  co_await hold_window(f.sc.rules, f.routing, events, leg, held, edits);
+  if (held.failed()) {
+    if (held.error != upstream::CallError::none) {
+      error = call_failure(held.error, *call, draft_model);
     } else {
       leg.error = held.broken ? "bad_response" : held.bounded ? "hold_bound" : "empty_draft";
     }
-    co_await fail_draft();
+    co_await draft_failed(f, *call, std::move(error));
     co_return;
   }
   auto verdict = f.judge(held.draft, held.complete);
   if (!verdict.escalate) {
-    f.decide(Route::draft, draft_model, Reason::none);
-    bool started = co_await f.ex.begin_stream(200, "text/event-stream");
-    if (!started) co_return;
-    bool flushed = co_await f.ex.write_chunk(held.out);
-    if (!flushed) co_return;
-    if (held.complete) {
-      leg.done = Clock::now();
-      co_await f.ex.end_stream();
-      shadow::after_accepted_draft(f.ex, f.request, held.draft);
-      co_return;
-    }
-    // Committed: later signals cannot change the route, but they are counted so users can tune.
-    DraftText whole = std::move(held.draft);
-    bool relayed = co_await relay_events(f.ex, call, leg, draft_model, parser, edits, &whole);
-    if (relayed) {
-      auto late = f.judge(whole, true);
-      if (late.escalate) f.ex.trace.would_escalate = policies::to_string(late.reason);
-      shadow::after_accepted_draft(f.ex, f.request, whole);
-    }
-    co_return;
-  }
-
-  // Abandon the draft. Refine needs all of it, so read the rest first (never sent); replace
-  // closes the draft request at once so the small model stops generating.
-  const auto mode =
-      policies::escalation_mode(f.routing.on_escalate, !held.draft.tool_calls.empty());
-  DraftText full = std::move(held.draft);
-  if (mode == config::OnEscalate::refine && !held.complete) {
-    std::string ignored;
-    StreamEdits none;
-    std::uint64_t read_bytes = 0;  // event bytes: tool-call deltas and logprobs are kept too
-    for (;;) {
-      while (auto ev = parser.next()) {
-        if (ev->has_data && ev->data != "[DONE]") {
-          read_bytes += ev->data.size();
-          if (auto chunk = read_chunk(ev->data)) accumulate(full, *chunk);
-        }
-        append_event(ignored, *ev, none, leg);
-        ignored.clear();
-      }
-      // Bounded like a non-streamed draft: past draft_max_bytes the rest is not read.
-      if (parser.overflowed() || full.text.size() > f.routing.draft_max_bytes ||
-          read_bytes > f.routing.draft_max_bytes) {
-        break;
-      }
-      auto [rerr, piece] = co_await call.read_some();
-      if (rerr != upstream::CallError::none || piece.empty()) break;
-      parser.feed(piece);
-    }
-  }
-  leg.done = Clock::now();
-  call.finish();
-  if (mode == config::OnEscalate::refine) {
-    auto messages = policies::escalation_messages(
-        config::OnEscalate::refine, f.request.json["messages"], full.text, f.routing.refine_prompt);
-    co_await stream_on(f, large, Route::escalated, verdict.reason, &messages);
+    co_await commit_draft(f, events, leg, held, edits);
   } else {
-    co_await stream_on(f, large, Route::escalated, verdict.reason, nullptr);
+    co_await abandon_draft(f, *call, events, leg, held, verdict.reason);
   }
 }
 
 }  // namespace
 
-net::awaitable<void> hybrid_flow(Exchange& ex, ChatRequest& request) {
-  Flow f(ex, request);
+net::awaitable<void> hybrid_flow(FlowContext& cx, ChatRequest& request) {
+  Flow f(cx, request);
   auto stats = policies::prompt_stats(request.json["messages"]);
-  ex.trace.prompt_chars = stats.chars;
-  if (!ex.cfg().routing.decision_log.empty()) {
-    ex.trace.decision.routed = true;
-    ex.trace.decision.prompt_chars = stats.chars;
-    if (ex.cfg().server.log_prompts || ex.thread.runtime.log_prompts) {
-      ex.trace.decision.prompt_text = stats.text;
-    }
+  cx.trace.prompt_chars = stats.chars;
+  if (!cx.cfg().routing.decision_log.empty()) {
+    cx.trace.decision.routed = true;
+    cx.trace.decision.prompt_chars = stats.chars;
+    if (cx.log_prompts) cx.trace.decision.prompt_text = stats.text;
   }
   auto before = policies::before_draft(f.sc.rules, stats);
   if (before.escalate) {

@@ -47,66 +47,72 @@ void append_event(std::string& out, const http::SseEvent& ev, const StreamEdits&
   out.append(ev.raw);
 }
 
-net::awaitable<void> end_stream_with_error(Exchange& ex, http::OpenAiError e) {
-  co_await ex.end_stream_with_error(e);
+net::awaitable<void> end_stream_with_error(FlowContext& cx, http::OpenAiError e) {
+  const bool deadline = e.code == kRequestTimeoutCode;
+  const unsigned status = e.status;
+  co_await cx.client.end_stream_with_error(std::move(e));
   // The head said 200 long ago; the log says what happened: our deadline passed (504).
-  if (e.code == kRequestTimeoutCode) ex.trace.status = e.status;
+  if (deadline) cx.trace.status = status;
 }
 
-net::awaitable<bool> relay_events(Exchange& ex, upstream::Call& call, UpstreamLeg& leg,
-                                  const config::Model& m, http::SseParser& parser,
-                                  const StreamEdits& edits, DraftText* observe) {
+namespace {
+
+// Why a started stream could not go on, as the error event the client gets.
+http::OpenAiError broken_stream_error(const SseReader::Next& n, const config::Model& m) {
+  if (n.step == SseReader::Step::overflow) {
+    return http::make_error(502,
+                            "upstream " + m.name + " sent an oversized event (over " +
+                                std::to_string(http::SseParser::kDefaultMaxEventBytes) + " bytes)",
+                            "upstream_error");
+  }
+  if (n.error == upstream::CallError::deadline) return deadline_error();
+  if (n.error == upstream::CallError::timeout) {
+    return http::make_error(504, "upstream " + m.name + " stalled mid-stream", "upstream_timeout");
+  }
+  return http::make_error(502, "upstream " + m.name + " broke off the stream", "upstream_error");
+}
+
+}  // namespace
+
+net::awaitable<bool> relay_events(FlowContext& cx, SseReader& events, UpstreamLeg& leg,
+                                  const config::Model& m, const StreamEdits& edits,
+                                  DraftText* observe) {
   std::string out;
-  // Counted in event bytes, not text: tool-call arguments and logprobs are kept too, and a
-  // stream of nothing else would leave the text empty.
+  // Observed for the late judgement only up to routing.draft_max_bytes, counted in event bytes,
+  // not text (tool-call arguments and logprobs are kept too): a stream may run for minutes, and
+  // what is relayed is never kept.
+  const std::uint64_t observe_max_bytes = cx.cfg().routing.draft_max_bytes;
   std::uint64_t observed_bytes = 0;
   for (;;) {
-    out.clear();
-    while (auto ev = parser.next()) {
-      // Observed for the late judgement only up to routing.draft_max_bytes: a stream may run
-      // for minutes, and what is relayed is never kept.
-      if (observe && ev->has_data && ev->data != "[DONE]" &&
-          observed_bytes <= ex.cfg().routing.draft_max_bytes) {
-        observed_bytes += ev->data.size();
-        if (auto chunk = read_chunk(ev->data)) accumulate(*observe, *chunk);
+    auto n = co_await events.next();
+    if (n.step == SseReader::Step::event) {
+      const http::SseEvent& ev = *n.event;
+      if (observe && ev.has_data && observed_bytes <= observe_max_bytes) {
+        observed_bytes += ev.data.size();
+        add_event_to_draft(*observe, ev);
       }
-      append_event(out, *ev, edits, leg);
+      append_event(out, ev, edits, leg);
+      if (events.buffered()) continue;  // one write for every event that came in one read
+      bool written = co_await cx.client.write_chunk(out);
+      if (!written) co_return false;
+      out.clear();
+      continue;
     }
-    if (parser.overflowed()) {
-      bool flushed = co_await ex.write_chunk(out);  // the complete events before it
+    if (n.step != SseReader::Step::end) {
+      bool flushed = co_await cx.client.write_chunk(out);  // the complete events before it
       if (!flushed) co_return false;
-      auto e =
-          http::make_error(502,
-                           "upstream " + m.name + " sent an oversized event (over " +
-                               std::to_string(http::SseParser::kDefaultMaxEventBytes) + " bytes)",
-                           "upstream_error");
-      co_await end_stream_with_error(ex, std::move(e));
-      co_return false;
-    }
-    bool written = co_await ex.write_chunk(out);
-    if (!written) co_return false;
-
-    auto [err, piece] = co_await call.read_some();
-    if (err != upstream::CallError::none) {
       // After the head is out the status cannot change: end with an error event.
-      auto e = err == upstream::CallError::deadline ? deadline_error()
-               : err == upstream::CallError::timeout
-                   ? http::make_error(504, "upstream " + m.name + " stalled mid-stream",
-                                      "upstream_timeout")
-                   : http::make_error(502, "upstream " + m.name + " broke off the stream",
-                                      "upstream_error");
-      co_await end_stream_with_error(ex, std::move(e));
+      co_await end_stream_with_error(cx, broken_stream_error(n, m));
       co_return false;
     }
-    if (piece.empty()) break;
-    parser.feed(piece);
+    break;
   }
   // An upstream that ends without a final blank line: pass its last bytes on as they were.
-  const std::string tail(parser.pending());
-  bool written = co_await ex.write_chunk(tail);
+  const std::string tail(events.pending());
+  bool written = co_await cx.client.write_chunk(tail);
   if (!written) co_return false;
   leg.done = Clock::now();
-  bool ended = co_await ex.end_stream();
+  bool ended = co_await cx.client.end_stream();
   co_return ended;
 }
 

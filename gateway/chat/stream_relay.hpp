@@ -5,10 +5,10 @@
 
 #include <string>
 
+#include "gateway/chat/flow_context.hpp"
+#include "gateway/chat/sse_reader.hpp"
 #include "gateway/completion/completion.hpp"
 #include "gateway/http/sse_parser.hpp"
-#include "gateway/exchange/exchange.hpp"
-#include "gateway/upstream/call.hpp"
 
 namespace gw::chat {
 
@@ -23,14 +23,15 @@ void append_event(std::string& out, const http::SseEvent& ev, const StreamEdits&
 // An OpenAI error as an SSE event: how a stream that cannot finish ends, never silently.
 std::string sse_error_event(const http::OpenAiError& e);
 
-// Relays the rest of `call`'s events (the parser may hold a partial event already) and ends the
-// chunked response. `observe`, when given, accumulates the text relayed. Returns false when the
-// stream broke off (an error event was sent) or the client could not be written to.
-net::awaitable<bool> relay_events(Exchange& ex, upstream::Call& call, UpstreamLeg& leg,
-                                  const config::Model& m, http::SseParser& parser,
-                                  const StreamEdits& edits, DraftText* observe = nullptr);
+// Relays the rest of `events` (some may be buffered already) to the started response and ends
+// it; the events buffered are written together before the reader waits for more. `observe`,
+// when given, accumulates the answer relayed. Returns false when the stream broke off (an error
+// event was sent) or the client could not be written to.
+net::awaitable<bool> relay_events(FlowContext& cx, SseReader& events, UpstreamLeg& leg,
+                                  const config::Model& m, const StreamEdits& edits,
+                                  DraftText* observe = nullptr);
 
-// Ends a started stream with an error event.
-net::awaitable<void> end_stream_with_error(Exchange& ex, http::OpenAiError e);
+// Ends a started stream with an error event; our deadline's is logged as the 504 it is.
+net::awaitable<void> end_stream_with_error(FlowContext& cx, http::OpenAiError e);
 
 }  // namespace gw::chat

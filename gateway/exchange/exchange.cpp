@@ -7,9 +7,9 @@
 
 namespace gw {
 
-Exchange::Exchange(ThreadContext& t, beast::tcp_stream& c, beast::flat_buffer& b, Request& r,
+Exchange::Exchange(HandlerDeps& d, beast::tcp_stream& c, beast::flat_buffer& b, Request& r,
                    ServingSnapshot s)
-    : thread(t), client(c), client_buffer(b), req(r), serving(std::move(s)) {
+    : deps(d), client(c), client_buffer(b), req(r), serving(std::move(s)) {
   trace.received = Clock::now();
   deadline = trace.received + std::chrono::milliseconds(cfg().server.request_timeout_ms);
   keep_alive = req.keep_alive();
@@ -57,7 +57,7 @@ std::string Exchange::response_head(unsigned status) {
   }
   for (const auto& [name, value] : error_headers_) add_header(head, name, value);
   // Draining: this connection closes after this response, so the response says so.
-  if (thread.runtime.draining.load(std::memory_order_relaxed)) keep_alive = false;
+  if (deps.draining.load(std::memory_order_relaxed)) keep_alive = false;
   if (req.version() >= 11) {
     if (!keep_alive) add_header(head, "Connection", "close");
   } else if (keep_alive) {

@@ -6,20 +6,25 @@
 #include <string>
 #include <string_view>
 
+#include "base/net.hpp"
+#include "gateway/exchange/client_response.hpp"
+#include "gateway/exchange/handler_deps.hpp"
+#include "gateway/exchange/serving_config.hpp"
 #include "gateway/http/openai_error.hpp"
-#include "gateway/server/runtime.hpp"
 #include "gateway/trace/request_trace.hpp"
 
 namespace gw {
 
 using Request = bhttp::request<bhttp::string_body>;
 
-class Exchange {
+class Exchange final : public ClientResponse {
  public:
-  Exchange(ThreadContext& thread, beast::tcp_stream& client, beast::flat_buffer& client_buffer,
+  Exchange(HandlerDeps& deps, beast::tcp_stream& client, beast::flat_buffer& client_buffer,
            Request& req, ServingSnapshot serving);
+  Exchange(const Exchange&) = delete;
+  Exchange& operator=(const Exchange&) = delete;
 
-  ThreadContext& thread;
+  HandlerDeps& deps;
   beast::tcp_stream& client;
   beast::flat_buffer& client_buffer;  // pipelined bytes read while watching the client land here
   Request& req;
@@ -32,24 +37,21 @@ class Exchange {
   bool keep_alive = true;
   bool cut_by_drain = false;  // drain_timeout_ms passed while this request was in flight
 
-  // A whole response. Returns false when the client could not be written to.
-  net::awaitable<bool> reply(unsigned status, std::string body, std::string_view content_type);
-  net::awaitable<bool> reply_error(http::OpenAiError err);  // by value: outlives suspensions
+  // ClientResponse. Errors by value: they outlive suspensions.
+  net::awaitable<bool> reply(unsigned status, std::string body,
+                             std::string_view content_type) override;
+  net::awaitable<bool> reply_error(http::OpenAiError err) override;
   net::awaitable<bool> reply_preflight();
 
-  // A chunked response written piece by piece (SSE).
-  net::awaitable<bool> begin_stream(unsigned status, std::string_view content_type);
-  net::awaitable<bool> write_chunk(std::string_view bytes);
-  net::awaitable<bool> end_stream();
-  // Ends a started stream with an OpenAI error event and the terminating chunk (no [DONE]):
-  // how a stream that cannot finish ends, never silently. False when it could not be written.
-  net::awaitable<bool> end_stream_with_error(http::OpenAiError err);  // by value, as reply_error
-  bool head_sent() const { return head_sent_; }
-  unsigned sent_status() const { return sent_status_; }  // the status line written, 0 = none
-  // The whole response is out: a reply written, or a stream ended.
-  bool complete() const { return complete_; }
-  // A stream whose head is out, not ended, and whose framing no failed write has broken.
-  bool stream_open() const { return stream_begun_ && !stream_ended_ && !write_failed_; }
+  // A chunked response (close-delimited on HTTP/1.0).
+  net::awaitable<bool> begin_stream(unsigned status, std::string_view content_type) override;
+  net::awaitable<bool> write_chunk(std::string_view bytes) override;
+  net::awaitable<bool> end_stream() override;
+  net::awaitable<bool> end_stream_with_error(http::OpenAiError err) override;
+  bool head_sent() const override { return head_sent_; }
+  unsigned sent_status() const override { return sent_status_; }
+  bool complete() const override { return complete_; }
+  bool stream_open() const override { return stream_begun_ && !stream_ended_ && !write_failed_; }
 
  private:
   // Status line and the headers every response carries; marks the head as sent.

@@ -6,7 +6,9 @@
 #include <list>
 
 #include "base/net.hpp"
+#include "gateway/exchange/handler_deps.hpp"
 #include "gateway/exchange/serving_config.hpp"
+#include "gateway/upstream/call.hpp"
 #include "gateway/upstream/pool.hpp"
 
 namespace gw {
@@ -33,13 +35,16 @@ struct Runtime {
 
 // Everything one I/O thread owns: its io_context, its upstream pool, its client connections.
 struct ThreadContext {
-  ThreadContext(Runtime& rt, net::ssl::context& tls) : runtime(rt), pool(tls) {}
+  ThreadContext(Runtime& rt, net::ssl::context& tls)
+      : runtime(rt), pool(tls), deps{streams,    pool,   ioc,           rt.draining,
+                                     rt.metrics, rt.log, rt.log_prompts} {}
   // Pooled sockets close while their io_context lives; coroutines the io_context destroys
   // afterwards (after a drain timeout) find the pool shut.
   ~ThreadContext() { pool.shut_down(); }
 
   Runtime& runtime;
   upstream::Pool pool;  // declared before ioc: outlives the coroutines ioc destroys
+  upstream::PooledStreams streams{pool};
   // Every client connection of this thread, and whether it waits for its next request: the
   // idle ones are closed at once when draining starts. One entry per connection, not per request.
   struct ClientEntry {
@@ -51,6 +56,7 @@ struct ThreadContext {
   std::list<ClientEntry> clients;
   net::io_context ioc{1};  // one thread runs it: Asio may skip locking
   unsigned index = 0;
+  HandlerDeps deps;  // what this thread's handlers get: its streams, its io_context, the logs
 };
 
 }  // namespace gw

@@ -5,7 +5,6 @@
 #include <cstdio>
 #include <vector>
 
-#include "policies/pairwise_judge.hpp"
 #include "gateway/completion/upstream_body.hpp"
 #include "gateway/completion/whole_completion.hpp"
 #include "gateway/http/json_text.hpp"
@@ -14,8 +13,8 @@
 #include "gateway/metrics/cost.hpp"
 #include "gateway/metrics/metrics.hpp"
 #include "gateway/shadow/sampler.hpp"
-#include "gateway/upstream/call.hpp"
 #include "policies/agreement.hpp"
+#include "policies/pairwise_judge.hpp"
 
 namespace gw::shadow {
 
@@ -71,7 +70,7 @@ struct Slot {
   ~Slot() { g_inflight.fetch_sub(1, std::memory_order_relaxed); }
 };
 
-void log_event(const Runtime& rt, const Job& job, ShadowResult result, const policies::Agreement* a,
+void log_event(AccessLog* log, const Job& job, ShadowResult result, const policies::Agreement* a,
                double cost_usd, double seconds, std::string_view error,
                const std::optional<policies::ShadowVerdict>* judged) {
   std::string extra = "\"request_id\":";
@@ -126,7 +125,7 @@ void log_event(const Runtime& rt, const Job& job, ShadowResult result, const pol
     }
     extra += ",\"judge_prompt\":\"" + std::string(policies::kPairPromptVersion) + "\"";
   }
-  if (rt.log) rt.log->event("info", "shadow", "shadow comparison", extra);
+  if (log) log->event("info", "shadow", "shadow comparison", extra);
   // routing.decision_log: one hg.shadow/1 line per sample (dropped ones too), joined to the
   // request's hg.decision/1 line by request_id and weighted by 1 / sample_probability offline.
   const config::Config& cfg = *job.serving->cfg;
@@ -145,7 +144,7 @@ struct Called {
   double seconds = 0;
 };
 
-net::awaitable<Called> call_whole(ThreadContext& thread, const config::Config& cfg,
+net::awaitable<Called> call_whole(HandlerDeps& deps, const config::Config& cfg,
                                   const config::Model& model, std::string body,
                                   const std::string& request_id) {
   Called out;
@@ -153,18 +152,18 @@ net::awaitable<Called> call_whole(ThreadContext& thread, const config::Config& c
   leg.model = &model;
   leg.prepared = Clock::now();
   const auto deadline = leg.prepared + std::chrono::milliseconds(cfg.server.request_timeout_ms);
-  upstream::Call call(thread.pool, model, leg, deadline);
-  auto err = co_await call.start(std::move(body), false, request_id);
+  auto call = deps.models.open(model, leg, deadline);
+  auto err = co_await call->start(std::move(body), false, request_id);
   std::string answer;
   if (err == upstream::CallError::none) {
-    if (call.status() < 200 || call.status() > 299) {
+    if (call->status() < 200 || call->status() > 299) {
       out.error = "http_status";
     } else {
-      err = co_await call.read_all(answer, cfg.routing.draft_max_bytes);
+      err = co_await call->read_all(answer, cfg.routing.draft_max_bytes);
     }
   }
   if (err != upstream::CallError::none) out.error = upstream::to_string(err);
-  call.finish();
+  call->finish();
   out.seconds = std::chrono::duration<double>(Clock::now() - leg.prepared).count();
   if (!out.error.empty()) co_return out;
   out.facts = chat::read_completion_facts(answer);
@@ -180,7 +179,7 @@ net::awaitable<Called> call_whole(ThreadContext& thread, const config::Config& c
       f.usage.present ? f.usage.completion_tokens : chat::estimate_tokens(chars);
   out.cost_usd = call_cost_usd(model.price, f.usage.prompt_tokens, completion, out.seconds);
   g_spend.add(out.cost_usd, Clock::now());
-  if (Metrics* m = thread.runtime.metrics) m->shadow.cost_usd->Increment(out.cost_usd);
+  if (Metrics* m = deps.metrics) m->shadow.cost_usd->Increment(out.cost_usd);
   co_return out;
 }
 
@@ -207,8 +206,7 @@ std::string question_of(const nlohmann::json& request) {
 // both orders as `eval grade` does: the draft wins only when both orders say so, the large model
 // likewise, anything else is a tie. nullopt when a judge answer could not be read. The judge is
 // the escalation model.
-net::awaitable<std::optional<policies::ShadowVerdict>> judge_pair(ThreadContext& thread,
-                                                                  const Job& job,
+net::awaitable<std::optional<policies::ShadowVerdict>> judge_pair(HandlerDeps& deps, const Job& job,
                                                                   const std::string& draft,
                                                                   const std::string& large,
                                                                   double& cost_usd) {
@@ -216,11 +214,12 @@ net::awaitable<std::optional<policies::ShadowVerdict>> judge_pair(ThreadContext&
   const config::Model& judge = *job.serving->escalate;
   std::array<std::optional<std::string>, 2> winners;
   for (int order = 0; order < 2; ++order) {
-    nlohmann::json body = {
-        {"model", judge.upstream_model}, {"max_tokens", policies::kJudgeMaxTokens}, {"temperature", 0}};
+    nlohmann::json body = {{"model", judge.upstream_model},
+                           {"max_tokens", policies::kJudgeMaxTokens},
+                           {"temperature", 0}};
     body["messages"] = order == 0 ? policies::pair_messages(job.question, draft, large)
                                   : policies::pair_messages(job.question, large, draft);
-    auto called = co_await call_whole(thread, cfg, judge, body.dump(), job.upstream_id());
+    auto called = co_await call_whole(deps, cfg, judge, body.dump(), job.upstream_id());
     cost_usd += called.cost_usd;
     if (!called.facts) co_return std::nullopt;
     winners[order] = policies::parse_pair(called.facts->draft.text);
@@ -238,17 +237,16 @@ net::awaitable<std::optional<policies::ShadowVerdict>> judge_pair(ThreadContext&
                              : policies::ShadowVerdict::draft_worse;
 }
 
-net::awaitable<void> run(ThreadContext& thread, Job job) {
+net::awaitable<void> run(HandlerDeps& deps, Job job) {
   Slot slot;
   const config::Config& cfg = *job.serving->cfg;
-  Metrics* metrics = thread.runtime.metrics;
-  auto called =
-      co_await call_whole(thread, cfg, *job.model, std::move(job.body), job.upstream_id());
+  Metrics* metrics = deps.metrics;
+  auto called = co_await call_whole(deps, cfg, *job.model, std::move(job.body), job.upstream_id());
   double cost = called.cost_usd;
   if (!called.facts) {
     if (metrics) metrics->shadow.result(ShadowResult::failed).Increment();
-    log_event(thread.runtime, job, ShadowResult::failed, nullptr, cost, called.seconds,
-              called.error, nullptr);
+    log_event(deps.log, job, ShadowResult::failed, nullptr, cost, called.seconds, called.error,
+              nullptr);
     co_return;
   }
   const Answer shadow_answer = Answer::of(called.facts->draft);
@@ -264,7 +262,7 @@ net::awaitable<void> run(ThreadContext& thread, Job job) {
   // A sub-sample is judged (text answers only): the judge's verdict replaces the cheap one.
   std::optional<policies::ShadowVerdict> judged;
   if (job.judge && draft_calls.empty() && large_calls.empty()) {
-    judged = co_await judge_pair(thread, job, draft.text, large.text, cost);
+    judged = co_await judge_pair(deps, job, draft.text, large.text, cost);
     if (judged) agreement.verdict = *judged;
   }
   if (metrics) {
@@ -272,7 +270,7 @@ net::awaitable<void> run(ThreadContext& thread, Job job) {
     metrics->shadow.verdict(job.of, agreement.verdict).Increment();
     if (agreement.score) metrics->shadow.agreement_of(job.of).Observe(*agreement.score);
   }
-  log_event(thread.runtime, job, ShadowResult::completed, &agreement, cost, called.seconds, {},
+  log_event(deps.log, job, ShadowResult::completed, &agreement, cost, called.seconds, {},
             job.judge ? &judged : nullptr);
 }
 
@@ -283,9 +281,9 @@ void maybe_start(Exchange& ex, const chat::ChatRequest& request, const chat::Dra
   // Only once the whole answer is out: a shadow never races the client's bytes.
   if (!ex.complete() || ex.sent_status() != 200) return;
   if (!sampled(rate, s.seed, ex.trace.request_id)) return;
-  Runtime& rt = ex.thread.runtime;
-  if (rt.draining.load(std::memory_order_relaxed)) return;  // a drain never waits for one
-  Metrics* metrics = rt.metrics;
+  HandlerDeps& deps = ex.deps;
+  if (deps.draining.load(std::memory_order_relaxed)) return;  // a drain never waits for one
+  Metrics* metrics = deps.metrics;
   Job job;
   job.serving = ex.serving;
   job.model = of == ShadowOf::draft ? job.serving->escalate : job.serving->draft;
@@ -294,7 +292,7 @@ void maybe_start(Exchange& ex, const chat::ChatRequest& request, const chat::Dra
   job.request_id = ex.trace.request_id;
   auto drop = [&](ShadowResult why) {
     if (metrics) metrics->shadow.result(why).Increment();
-    log_event(rt, job, why, nullptr, 0, 0, {}, nullptr);
+    log_event(deps.log, job, why, nullptr, 0, 0, {}, nullptr);
   };
   if (g_spend.spent(Clock::now()) >= s.budget_usd_per_hour) {
     drop(ShadowResult::dropped_budget);
@@ -314,7 +312,7 @@ void maybe_start(Exchange& ex, const chat::ChatRequest& request, const chat::Dra
   // The slot is released by run(): construct its guard first thing. If co_spawn throws (out of
   // memory), give the slot back here.
   try {
-    net::co_spawn(ex.thread.ioc, run(ex.thread, std::move(job)), net::detached);
+    net::co_spawn(deps.ioc, run(deps, std::move(job)), net::detached);
   } catch (...) {
     g_inflight.fetch_sub(1, std::memory_order_relaxed);
   }

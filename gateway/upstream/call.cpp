@@ -66,6 +66,16 @@ CallError Call::failure(const error_code& ec) const {
   return e;
 }
 
+std::optional<std::uint64_t> Call::content_length() const {
+  auto length = parser_->content_length();
+  return length ? std::optional<std::uint64_t>(*length) : std::nullopt;
+}
+
+void Call::for_each_header(
+    const std::function<void(std::string_view, std::string_view)>& visit) const {
+  for (const auto& field : parser_->get().base()) visit(field.name_string(), field.value());
+}
+
 bool Call::event_stream() const {
   auto ct = parser_->get()[bhttp::field::content_type];
   return ct.substr(0, 17) == "text/event-stream";
@@ -183,7 +193,7 @@ net::awaitable<std::pair<CallError, std::string_view>> Call::read_some() {
 
 net::awaitable<CallError> Call::read_all(std::string& out, std::size_t limit) {
   // Sized once when the length is known: growing by doubling would peak at twice the body.
-  if (auto length = parser_->content_length(); length && *length <= limit) {
+  if (auto length = content_length(); length && *length <= limit) {
     out.reserve(out.size() + *length);
   }
   for (;;) {

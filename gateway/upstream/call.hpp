@@ -8,29 +8,13 @@
 #include <array>
 #include <optional>
 
+#include "gateway/upstream/connection.hpp"  // conn_ is destroyed inline (~Call)
+#include "gateway/upstream/model_stream.hpp"
 #include "gateway/upstream/pool.hpp"
 
 namespace gw::upstream {
 
-// deadline: the request's own deadline (server.request_timeout_ms) passed, not the upstream's
-// timeout. bad_status: a final status outside 200..599, or one that forbids a body (204, 304).
-enum class CallError {
-  none,
-  connect,
-  timeout,
-  closed,
-  protocol,
-  too_large,
-  cancelled,
-  deadline,
-  bad_status
-};
-std::string_view to_string(CallError e);
-
-// The upstream path after the model's base path (`/v1` + this) when none is given.
-inline constexpr std::string_view kChatCompletionsPath = "/chat/completions";
-
-class Call {
+class Call final : public ModelStream {
  public:
   // Bounded: interim (1xx) heads skipped before a final one; more is not an HTTP server.
   static constexpr int kMaxInterimResponses = 8;
@@ -41,28 +25,27 @@ class Call {
       : pool_(pool), model_(model), leg_(leg), deadline_(deadline) {}
   Call(const Call&) = delete;
   Call& operator=(const Call&) = delete;
-  ~Call() { finish(); }
+  ~Call() override { finish(); }
 
-  // Writes the request and reads the response head. One retry on a fresh connection when a
-  // pooled one turns out closed before anything came back. `path` follows the model's base path.
+  using ModelStream::start;
+  // One retry on a fresh connection when a pooled one turns out closed before anything came
+  // back.
   net::awaitable<CallError> start(std::string body, bool stream, std::string_view request_id,
-                                  std::string_view path = kChatCompletionsPath);
+                                  std::string_view path) override;
 
-  unsigned status() const { return parser_->get().result_int(); }
-  bool event_stream() const;
-  // The response head's fields (valid once start() succeeded).
-  const bhttp::fields& response_fields() const { return parser_->get().base(); }
-  bool done() const { return parser_ && parser_->is_done(); }
-  ConnectError connect_error() const { return connect_error_; }
-  const std::string& connect_detail() const { return connect_detail_; }
+  unsigned status() const override { return parser_->get().result_int(); }
+  bool event_stream() const override;
+  std::optional<std::uint64_t> content_length() const override;
+  void for_each_header(
+      const std::function<void(std::string_view, std::string_view)>& visit) const override;
+  ConnectError connect_error() const override { return connect_error_; }
+  const std::string& connect_detail() const override { return connect_detail_; }
 
-  // The next body bytes as they arrive (chunked encoding removed); an empty view once done.
-  net::awaitable<std::pair<CallError, std::string_view>> read_some();
-  // The whole body, at most `limit` bytes.
-  net::awaitable<CallError> read_all(std::string& out, std::size_t limit);
+  net::awaitable<std::pair<CallError, std::string_view>> read_some() override;
+  net::awaitable<CallError> read_all(std::string& out, std::size_t limit) override;
 
   // Pools the connection if the response is complete and keep-alive, else closes it.
-  void finish();
+  void finish() override;
 
  private:
   net::awaitable<CallError> attempt(const std::string& head, const std::string& body,
@@ -82,6 +65,19 @@ class Call {
   std::string connect_detail_;
   // Small on purpose: thousands of streams each hold one; SSE events are far smaller.
   std::array<char, 2048> buf_;
+};
+
+// The calls of one I/O thread: over its connection pool.
+class PooledStreams final : public ModelStreams {
+ public:
+  explicit PooledStreams(Pool& pool) : pool_(pool) {}
+  std::unique_ptr<ModelStream> open(const config::Model& model, UpstreamLeg& leg,
+                                    Clock::time_point deadline) override {
+    return std::make_unique<Call>(pool_, model, leg, deadline);
+  }
+
+ private:
+  Pool& pool_;
 };
 
 }  // namespace gw::upstream
