@@ -8,18 +8,20 @@
 // CHROMIUM (default /usr/bin/chromium).
 import { test, before, after, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
-import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
+// The Node suites' one process harness (node built-ins only).
+import {
+  GATEWAY_BIN, SIM_BIN, artifactsDir, configFile, exitStatus, requireFiles, startGateway as startGatewayProcess,
+  startSim, stop, stopAndKeepLogs,
+} from '../sdk/harness.mjs';
+
 const here = path.dirname(fileURLToPath(import.meta.url));
 const repo = path.resolve(here, '../..');
-const buildDir = path.resolve(process.env.GW_BUILD_DIR || path.join(here, '../../build'));
-const artifacts = path.join(
-  path.resolve(process.env.GW_ARTIFACTS_DIR || path.join(buildDir, 'test-artifacts')), 'browser');
+const artifacts = artifactsDir('browser');
 const uiDir = path.join(repo, 'gateway/ui');
 const chromiumPath = process.env.CHROMIUM || '/usr/bin/chromium';
 
@@ -31,79 +33,17 @@ try {
     e.message + ')');
   process.exit(1);
 }
-for (const f of [chromiumPath, path.join(buildDir, 'hybrid-gateway'), path.join(buildDir, 'llm-sim')]) {
-  if (!fs.existsSync(f)) {
-    console.error('tests/browser: missing ' + f +
-      ' (build the project; install chromium with scripts/install-browser-deps.sh)');
-    process.exit(1);
-  }
-}
-fs.mkdirSync(artifacts, { recursive: true });
-const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'gw-browser-'));
+requireFiles('tests/browser', [chromiumPath, GATEWAY_BIN, SIM_BIN],
+  'build the project; install chromium with scripts/install-browser-deps.sh');
 
-// ---------------- processes: every one stopped by its PID at the end ----------------
+// ---------------- processes: every one stopped by its PID at the end (the harness) ----------------
 
-const procs = [];  // {name, child, lines}
 const servers = [];
 
-function killAll(signal) {
-  for (const p of procs) {
-    if (p.child.exitCode === null && p.child.signalCode === null) {
-      try { process.kill(p.child.pid, signal); } catch (e) { /* already gone */ }
-    }
-  }
-}
-process.on('exit', () => killAll('SIGKILL'));
-for (const sig of ['SIGINT', 'SIGTERM']) {
-  process.on(sig, () => { killAll('SIGKILL'); process.exit(130); });
-}
-
-// Starts a program and resolves once a stdout/stderr line matches `ready`: {proc, match}.
-function startProcess(name, file, args, ready, timeoutMs = 10000) {
-  const child = spawn(file, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-  const log = fs.createWriteStream(path.join(artifacts, name + '.log'));
-  const proc = { name, child, lines: [], exited: null };
-  procs.push(proc);
-  child.on('exit', (code, sig) => { proc.exited = { code, sig }; });
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(name + ' did not start in ' + timeoutMs + ' ms:\n' +
-      proc.lines.join('\n'))), timeoutMs);
-    const onLine = (line) => {
-      proc.lines.push(line);
-      const m = line.match(ready);
-      if (m) { clearTimeout(timer); resolve({ proc, match: m }); }
-    };
-    for (const stream of [child.stdout, child.stderr]) {
-      let buf = '';
-      stream.on('data', (d) => {
-        log.write(d);
-        buf += d.toString();
-        let nl;
-        while ((nl = buf.indexOf('\n')) >= 0) { onLine(buf.slice(0, nl)); buf = buf.slice(nl + 1); }
-      });
-    }
-    child.on('error', (e) => { proc.exited = { error: e.message }; clearTimeout(timer); reject(e); });
-    child.on('exit', (code, sig) => {
-      clearTimeout(timer);
-      reject(new Error(name + ' exited (' + (code ?? sig) + ') before it was ready:\n' + proc.lines.join('\n')));
-    });
-  });
-}
-
-async function stopProcess(proc, timeoutMs = 5000) {
-  if (proc.exited || !proc.child.pid) return proc.exited;
-  const done = new Promise((r) => proc.child.once('exit', (code, sig) => r({ code, sig })));
-  try { process.kill(proc.child.pid, 'SIGTERM'); } catch (e) { /* gone */ }
-  const t = setTimeout(() => { try { process.kill(proc.child.pid, 'SIGKILL'); } catch (e) { /* gone */ } }, timeoutMs);
-  const r = await done;
-  clearTimeout(t);
-  return r;
-}
-
+// A gateway in front of the simulator: {proc, url}; `name` names its config and its log.
 async function startGateway(name, simPort, allowOrigins) {
-  const cfg = path.join(tmp, name + '.yaml');
   const upstream = `http://127.0.0.1:${simPort}/v1`;
-  fs.writeFileSync(cfg, `# written by tests/browser/run.mjs
+  const cfg = configFile(name + '.yaml', `# written by tests/browser/run.mjs
 server:
   listen: "127.0.0.1:0"
   admin_listen: "127.0.0.1:0"
@@ -130,9 +70,8 @@ routing:
     hold_tokens: 24
   fallback: true
 `);
-  const { proc, match } = await startProcess(name, path.join(buildDir, 'hybrid-gateway'),
-    ['--config', cfg], /"event":"listening".*"listen":"([^"]+)"/);
-  return { proc, url: 'http://' + match[1] };
+  const { gw, gwPort } = await startGatewayProcess(cfg, undefined, name);
+  return { proc: gw, url: 'http://127.0.0.1:' + gwPort };
 }
 
 // The gateway's JSON request-log lines for the chat endpoint.
@@ -176,10 +115,9 @@ let page = null;
 let pageErrors = [];
 
 before(async () => {
-  const s = await startProcess('llm-sim', path.join(buildDir, 'llm-sim'), ['--listen', '127.0.0.1:0',
-    '--model', 'phi-4-mini:ttft_ms=60,tokens_per_s=60',
-    '--model', 'gpt-oss-20b:ttft_ms=300,tokens_per_s=30'], /listening on 127\.0\.0\.1:(\d+)/);
-  sim = { proc: s.proc, port: s.match[1] };
+  const s = await startSim(['--model', 'phi-4-mini:ttft_ms=60,tokens_per_s=60',
+    '--model', 'gpt-oss-20b:ttft_ms=300,tokens_per_s=30']);
+  sim = { proc: s.sim, port: s.simPort };
   gw = await startGateway('gateway', sim.port, ['*']);
   // A gateway whose CORS policy does not list the test origins: the browser refuses its answers.
   gwCorsLocked = await startGateway('gateway-cors-locked', sim.port, ['http://allowed.example']);
@@ -194,8 +132,8 @@ before(async () => {
 after(async () => {
   if (browser) await browser.close().catch(() => {});
   for (const s of servers) s.close();
-  for (const p of procs.slice().reverse()) await stopProcess(p);
-  fs.rmSync(tmp, { recursive: true, force: true });
+  // Gateways before the simulator they call; every log kept in the artifacts folder.
+  await stopAndKeepLogs(artifacts, gwCorsLocked?.proc, gw?.proc, sim?.proc);
 });
 
 async function newPage(url, viewport = { width: 1280, height: 900 }) {
@@ -408,8 +346,8 @@ test('Stop aborts a slow stream and the gateway logs the request as cancelled', 
     assert.equal(await page.isEnabled('#send'), true);
     const deadline = Date.now() + 5000;
     while (chatLog(g.proc).filter(cancelled).length === before) {
-      assert.equal(g.proc.exited, null, model + ': the gateway died when the client went away: ' +
-        JSON.stringify(g.proc.exited));
+      assert.equal(exitStatus(g.proc), null, model + ': the gateway died when the client went away: ' +
+        JSON.stringify(exitStatus(g.proc)));
       assert.ok(Date.now() < deadline, model + ': the gateway logged no cancelled request:\n' +
         g.proc.lines.slice(-5).join('\n'));
       await new Promise((r) => setTimeout(r, 50));
@@ -417,14 +355,14 @@ test('Stop aborts a slow stream and the gateway logs the request as cancelled', 
     const line = chatLog(g.proc).filter(cancelled).pop();
     assert.equal(line.model, model);
     await page.waitForTimeout(300);
-    assert.equal(g.proc.exited, null, model + ': the gateway died after the client went away: ' +
-      JSON.stringify(g.proc.exited));
+    assert.equal(exitStatus(g.proc), null, model + ': the gateway died after the client went away: ' +
+      JSON.stringify(exitStatus(g.proc)));
   }
   assert.equal(await points(), 0, 'stopped requests are not charted');
   // The gateway still answers.
   await ask('Still there?', { model: 'phi-4-mini' });
   assert.equal(await points(), 1);
-  assert.equal((await stopProcess(g.proc)).code, 0);
+  assert.equal((await stop(g.proc)).code, 0);
 });
 
 test('the page works from a second origin against a typed gateway URL', async () => {
@@ -483,7 +421,7 @@ test('an error is shown when the gateway is down', async () => {
   await newPage(gw.url + '/');
   await waitModels();
   await ask('One answer before the gateway goes.');
-  const r = await stopProcess(gw.proc);
+  const r = await stop(gw.proc);
   assert.equal(r.code, 0, 'the gateway exits 0 on SIGTERM');
   await page.fill('#prompt', 'Anyone there?');
   await page.click('#send');

@@ -1,20 +1,34 @@
-"""Integration-test harness: real llm-sim and hybrid-gateway processes on loopback.
+"""The Python test harness: real llm-sim and hybrid-gateway processes on loopback.
 
-Python 3 stdlib only. The binaries come from $GW_BUILD_DIR (default: <repo>/build).
+Python 3 stdlib only. The binaries come from $GW_BUILD_DIR (default: <repo>/build). The one
+harness module for every Python suite: tests/integration imports it directly, tests/observability
+(obs_harness.py), bench/ and scripts/soak.py through sys.path.
 
     with Sim(["phi-4-mini", "gpt-oss-20b"]) as sim, Gateway(config_yaml(sim.port)) as gw:
         status, headers, body = request(gw.port, "GET", "/v1/models")
+
+A test module shares one simulator among its classes, each class one gateway:
+
+    SIM = ModuleSim(["phi-4-mini", "gpt-oss-20b"])
+    setUpModule, tearDownModule = SIM.start, SIM.stop
+
+    class MyTest(GatewayCase):
+        @classmethod
+        def config(cls):
+            return config_yaml(SIM.port)
 """
 
 import http.client
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
 import tempfile
 import threading
 import time
+import unittest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
@@ -48,10 +62,10 @@ def _fail_on_sanitizer_report(process, name):
 # --------------------------------------------------------------------------- processes
 
 
-class _Process:
-    """A child process whose stdout is collected line by line in a background thread."""
+class Process:
+    """A child process whose stdout and stderr are collected line by line in background threads."""
 
-    def __init__(self, argv, env=None):
+    def __init__(self, argv, env=None, cwd=None):
         full_env = dict(os.environ)
         if env:
             full_env.update(env)
@@ -62,6 +76,7 @@ class _Process:
         self._eof = False
         self.proc = subprocess.Popen(
             argv,
+            cwd=cwd,
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
@@ -101,9 +116,20 @@ class _Process:
                     return None
                 self._cond.wait(remaining)
 
+    @property
+    def pid(self):
+        return self.proc.pid
+
     def output(self):
         with self._cond:
             return "\n".join(self.lines) + "\n--- stderr ---\n" + "\n".join(self.stderr_lines)
+
+    def exit_code(self, wait_s=0.0):
+        """The exit code once the process has exited (waiting up to `wait_s`), else None."""
+        try:
+            return self.proc.wait(timeout=wait_s)
+        except subprocess.TimeoutExpired:
+            return None
 
     def terminate(self, grace=3.0):
         """SIGTERM, then SIGKILL after `grace` seconds. Returns the exit code."""
@@ -141,6 +167,8 @@ class _Process:
     def alive(self):
         return self.proc.poll() is None
 
+    stop = terminate
+
 
 class Sim:
     """build/llm-sim on 127.0.0.1:<free port>."""
@@ -150,7 +178,7 @@ class Sim:
         for spec in models:
             argv += ["--model", spec]
         argv += list(extra_args)
-        self._p = _Process(argv)
+        self._p = Process(argv)
         line = self._p.wait_line(lambda l: "listening on" in l, timeout=5)
         if line is None:
             out = self._p.output()
@@ -200,7 +228,7 @@ class Gateway:
         fd, self.config_path = tempfile.mkstemp(prefix="gw-it-", suffix=".yaml")
         with os.fdopen(fd, "w") as f:
             f.write(yaml_text)
-        self._p = _Process([GATEWAY_BIN, "--config", self.config_path] + list(args), env=env)
+        self._p = Process([GATEWAY_BIN, "--config", self.config_path] + list(args), env=env)
         line = self._p.wait_line(lambda l: _event_of(l) == "listening", timeout=start_timeout)
         if line is None:
             out = self._p.output()
@@ -276,6 +304,10 @@ class Gateway:
     def alive(self):
         return self._p.alive()
 
+    def exit_code(self, wait_s=0.0):
+        """The exit code once the gateway has exited (waiting up to `wait_s`), else None."""
+        return self._p.exit_code(wait_s)
+
     def metrics(self):
         status, _, body = request(self.admin_port, "GET", "/metrics", timeout=3)
         assert status == 200, body
@@ -296,6 +328,67 @@ class Gateway:
 
     def __exit__(self, *exc):
         self.close()
+
+
+class ModuleSim:
+    """One llm-sim shared by every test class of a module, started by setUpModule:
+
+        SIM = ModuleSim([DRAFT, LARGE], threads=2)
+        setUpModule, tearDownModule = SIM.start, SIM.stop
+
+    Its attributes (port, url, stats(), last_request(), ...) are those of the running Sim."""
+
+    def __init__(self, models=("phi-4-mini", "gpt-oss-20b"), threads=1, extra_args=()):
+        self._args = (list(models), threads, tuple(extra_args))
+        self._sim = None
+
+    def start(self):
+        self._sim = Sim(*self._args)
+
+    def stop(self):
+        sim, self._sim = self._sim, None
+        if sim is not None:
+            sim.close()
+
+    def __getattr__(self, name):
+        sim = self.__dict__.get("_sim")
+        if sim is None:
+            raise AttributeError("llm-sim not started (setUpModule = SIM.start): " + name)
+        return getattr(sim, name)
+
+
+class GatewayCase(unittest.TestCase):
+    """A test class with one gateway (class-wide) built from `config()` with `env`.
+
+    A gateway that died during a test fails that test, with its last output, and a fresh one
+    serves the tests after it."""
+
+    env = None
+
+    @classmethod
+    def config(cls):
+        raise NotImplementedError("%s: a GatewayCase defines config()" % cls.__name__)
+
+    @classmethod
+    def setUpClass(cls):
+        cls.gw = Gateway(cls.config(), env=cls.env)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.gw.close()
+
+    def tearDown(self):
+        # A crash is a bug of its own: name the test that caused it. A crash at the very end of a
+        # test is not yet visible to poll(), hence the short wait.
+        code = self.gw.exit_code(wait_s=0.05)
+        if code is None:
+            return
+        out = self.gw.output()[-3000:]
+        try:
+            self.gw.close()
+        finally:
+            type(self).gw = Gateway(self.config(), env=self.env)
+        self.fail("the gateway died (exit %s) during this test:\n%s" % (code, out))
 
 
 def _event_of(line):
@@ -334,43 +427,40 @@ def wait_metric(gw, name, labels, want, timeout=3.0):
         time.sleep(0.02)
 
 
-def metric_value(text, name, labels=None):
-    """Sum of the samples of `name` whose labels include `labels` (a dict). None if absent."""
-    total = None
+_SAMPLE = re.compile(r'^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{(.*)\})?\s+(\S+)')
+_LABEL = re.compile(r'([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"')
+
+
+def parse_metrics(text):
+    """{(name, frozenset(labels.items())): value} for every sample line of Prometheus text."""
+    out = {}
     for line in text.splitlines():
         if not line or line.startswith("#"):
             continue
-        head, _, value = line.rpartition(" ")
-        if "{" in head:
-            metric, _, rest = head.partition("{")
-            label_text = rest.rstrip("}")
-        else:
-            metric, label_text = head, ""
+        m = _SAMPLE.match(line)
+        if not m:
+            raise ValueError("unparsable metrics line: %r" % line)
+        labels = frozenset(_LABEL.findall(m.group(3) or ""))
+        out[(m.group(1), labels)] = float(m.group(4))
+    return out
+
+
+def sample(metrics, name, **labels):
+    """The value of the sample with exactly these labels in parse_metrics() output, or None."""
+    return metrics.get((name, frozenset(labels.items())))
+
+
+def metric_value(text, name, labels=None):
+    """Sum of the samples of `name` whose labels include `labels` (a dict). None if absent."""
+    total = None
+    for (metric, have), value in parse_metrics(text).items():
         if metric != name:
             continue
-        have = {}
-        for part in _split_labels(label_text):
-            k, _, v = part.partition("=")
-            have[k.strip()] = v.strip().strip('"')
+        have = dict(have)
         if labels and any(have.get(k) != v for k, v in labels.items()):
             continue
-        total = (total or 0.0) + float(value)
+        total = (total or 0.0) + value
     return total
-
-
-def _split_labels(text):
-    parts, cur, quoted = [], "", False
-    for ch in text:
-        if ch == '"':
-            quoted = not quoted
-        if ch == "," and not quoted:
-            parts.append(cur)
-            cur = ""
-        else:
-            cur += ch
-    if cur:
-        parts.append(cur)
-    return parts
 
 
 def free_port():

@@ -24,7 +24,7 @@ import json
 import time
 import unittest
 
-from harness import Gateway, Sim, SSEStream, config_yaml, metric_value, request, wait_metric
+from harness import GatewayCase, ModuleSim, SSEStream, config_yaml, metric_value, request, wait_metric
 
 CHAT = "/v1/chat/completions"
 DRAFT = "phi-4-mini"
@@ -59,17 +59,8 @@ OK_SCHEMA = {
 
 TEXT_RULES = {"chars_under": 20, "finish_reason_length": True, "refusal": [r"(?i)\bI (don't|do not) know\b"]}
 
-SIM = None
-
-
-def setUpModule():
-    global SIM
-    SIM = Sim([DRAFT, LARGE], threads=2)
-
-
-def tearDownModule():
-    if SIM is not None:
-        SIM.close()
+SIM = ModuleSim([DRAFT, LARGE], threads=2)
+setUpModule, tearDownModule = SIM.start, SIM.stop
 
 
 def gateway_config(new_rules, hold_tokens=24, match=None):
@@ -126,18 +117,14 @@ def assemble(payloads):
     return text, [calls[i] for i in sorted(calls)], finish, models, ids
 
 
-class AgentCase(unittest.TestCase):
+class AgentCase(GatewayCase):
     NEW_RULES = True
     HOLD_TOKENS = 24
     MATCH = None
 
     @classmethod
-    def setUpClass(cls):
-        cls.gw = Gateway(gateway_config(cls.NEW_RULES, cls.HOLD_TOKENS, cls.MATCH))
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.gw.close()
+    def config(cls):
+        return gateway_config(cls.NEW_RULES, cls.HOLD_TOKENS, cls.MATCH)
 
     def post(self, body):
         status, headers, raw = request(self.gw.port, "POST", CHAT, body=body, timeout=10)

@@ -12,7 +12,7 @@ import subprocess
 import tempfile
 import unittest
 
-from harness import GATEWAY_BIN, Gateway, Sim, SSEStream, chat, config_yaml, request, run_check_config
+from harness import GATEWAY_BIN, Gateway, GatewayCase, ModuleSim, SSEStream, chat, config_yaml, request, run_check_config
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 FIXTURES = os.path.join(os.path.dirname(HERE), "evaluation", "fixtures", "routellm")
@@ -38,17 +38,8 @@ CASES = [
     ("first_margin_under", "[sim:first_margin=0.25@phi-4-mini] What changed?"),
 ]
 
-SIM = None
-
-
-def setUpModule():
-    global SIM
-    SIM = Sim([DRAFT, LARGE], threads=2)
-
-
-def tearDownModule():
-    if SIM is not None:
-        SIM.close()
+SIM = ModuleSim([DRAFT, LARGE], threads=2)
+setUpModule, tearDownModule = SIM.start, SIM.stop
 
 
 def post(port, body):
@@ -66,14 +57,10 @@ def stream(port, body):
     return st, chunks
 
 
-class TestConfidenceRules(unittest.TestCase):
+class TestConfidenceRules(GatewayCase):
     @classmethod
-    def setUpClass(cls):
-        cls.gw = Gateway(config_yaml(SIM.port, routing=CONFIDENCE))
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.gw.close()
+    def config(cls):
+        return config_yaml(SIM.port, routing=CONFIDENCE)
 
     def test_each_rule_escalates_with_its_reason(self):
         for reason, prompt in CASES:

@@ -11,9 +11,11 @@ import socket
 import time
 import unittest
 
+import harness
 from harness import (
     FakeUpstream,
     Gateway,
+    ModuleSim,
     Sim,
     SSEStream,
     chat,
@@ -33,48 +35,16 @@ UPSTREAM_KEY = "upstream-secret-123"
 CHAT = "/v1/chat/completions"
 SLOW = "[sim:ttft=100][sim:tps=20][sim:tokens=20]"  # ~0.1 s to the first token, ~1.05 s in all
 
-SIM = None  # one simulator shared by every test class
+SIM = ModuleSim(["phi-4-mini", "gpt-oss-20b", "other-name"])  # one simulator shared by every test class
+setUpModule, tearDownModule = SIM.start, SIM.stop
 
 
-def setUpModule():
-    global SIM
-    SIM = Sim(["phi-4-mini", "gpt-oss-20b", "other-name"])
-
-
-def tearDownModule():
-    if SIM is not None:
-        SIM.close()
-
-
-class GatewayCase(unittest.TestCase):
-    """A test class with one gateway (class-wide) built from `config()`."""
-
-    env = None
+class GatewayCase(harness.GatewayCase):
+    """A gateway (class-wide) in front of the module's simulator, and the core tests' helpers."""
 
     @classmethod
     def config(cls):
         return config_yaml(SIM.port)
-
-    @classmethod
-    def setUpClass(cls):
-        cls.gw = Gateway(cls.config(), env=cls.env)
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.gw.close()
-
-    def tearDown(self):
-        # A crash is a bug of its own: name the test that caused it, with the gateway's last words.
-        try:  # a crash at the very end of a test is not yet visible to poll()
-            self.gw._p.proc.wait(timeout=0.05)
-        except Exception:
-            pass
-        if not self.gw.alive():
-            code = self.gw._p.proc.returncode
-            out = self.gw.output()[-3000:]
-            self.gw.close()
-            type(self).gw = Gateway(self.config(), env=self.env)  # later tests get a fresh one
-            self.fail("the gateway died (exit %s) during this test:\n%s" % (code, out))
 
     # -- helpers
     def post(self, body, headers=None, timeout=5, port=None):

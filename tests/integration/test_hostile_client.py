@@ -16,10 +16,11 @@ import subprocess
 import time
 import unittest
 
+import harness
 from harness import (
     GATEWAY_BIN,
     Gateway,
-    Sim,
+    ModuleSim,
     SSEStream,
     chat,
     config_yaml,
@@ -32,17 +33,8 @@ from harness import (
 )
 
 CHAT = "/v1/chat/completions"
-SIM = None
-
-
-def setUpModule():
-    global SIM
-    SIM = Sim(["phi-4-mini", "gpt-oss-20b"])
-
-
-def tearDownModule():
-    if SIM is not None:
-        SIM.close()
+SIM = ModuleSim(["phi-4-mini", "gpt-oss-20b"])
+setUpModule, tearDownModule = SIM.start, SIM.stop
 
 
 # --------------------------------------------------------------------------- raw HTTP
@@ -107,20 +99,10 @@ def head_of(method, path, headers=(), version=b"HTTP/1.1"):
 SMUGGLED = b"GET /v1/models HTTP/1.1\r\nHost: x\r\n\r\n"
 
 
-class GatewayCase(unittest.TestCase):
-    env = None
-
+class GatewayCase(harness.GatewayCase):
     @classmethod
     def config(cls):
         return config_yaml(SIM.port)
-
-    @classmethod
-    def setUpClass(cls):
-        cls.gw = Gateway(cls.config(), env=cls.env)
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.gw.close()
 
 
 # =========================================================================== framing

@@ -10,7 +10,7 @@ import time
 import unittest
 import uuid
 
-from harness import Gateway, SSEStream, chat, config_yaml, request, stream_content
+from harness import GatewayCase, SSEStream, chat, config_yaml, request, stream_content
 from hostile_upstream import HostileUpstream
 
 CHAT = "/v1/chat/completions"
@@ -28,11 +28,16 @@ def vm_kib(pid, field):
     raise AssertionError(field + " not found")
 
 
-class HostileCase(unittest.TestCase):
+class HostileCase(GatewayCase):
     server = {}
     hostile_model = {}
     routing = {}
     routing_stream = {}
+    env = ENV
+
+    @classmethod
+    def config(cls):
+        return cls.cfg
 
     @classmethod
     def setUpClass(cls):
@@ -57,23 +62,18 @@ class HostileCase(unittest.TestCase):
             routing=routing,
         )
         cls.cfg = cfg
-        cls.gw = Gateway(cfg, env=ENV)
+        try:
+            super().setUpClass()
+        except BaseException:
+            cls.up.close()
+            raise
 
     @classmethod
     def tearDownClass(cls):
-        cls.gw.close()
-        cls.up.close()
-
-    def tearDown(self):
         try:
-            self.gw._p.proc.wait(timeout=0.05)
-        except Exception:
-            pass
-        if not self.gw.alive():
-            out = self.gw.output()[-3000:]
-            self.gw.close()
-            type(self).gw = Gateway(self.cfg, env=ENV)  # later tests get a fresh one
-            self.fail("the gateway died during this test:\n" + out)
+            super().tearDownClass()
+        finally:
+            cls.up.close()
 
     # -- helpers
 

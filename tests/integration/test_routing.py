@@ -15,7 +15,8 @@ import unittest
 
 from harness import (
     Gateway,
-    Sim,
+    GatewayCase,
+    ModuleSim,
     SSEStream,
     chat,
     config_yaml,
@@ -59,17 +60,8 @@ REASON_CASES = [
     ("mean_logprob_under", "[sim:logprob=-3@phi-4-mini] What changed this quarter?", False),
 ]
 
-SIM = None  # one simulator shared by every test class
-
-
-def setUpModule():
-    global SIM
-    SIM = Sim([DRAFT, LARGE], threads=4)
-
-
-def tearDownModule():
-    if SIM is not None:
-        SIM.close()
+SIM = ModuleSim([DRAFT, LARGE], threads=4)  # one simulator shared by every test class
+setUpModule, tearDownModule = SIM.start, SIM.stop
 
 
 # --------------------------------------------------------------------------- helpers
@@ -131,7 +123,7 @@ def line_of(yaml_text, needle):
     raise AssertionError("%r not in config:\n%s" % (needle, yaml_text))
 
 
-class RoutingCase(unittest.TestCase):
+class RoutingCase(GatewayCase):
     """One gateway per class (class-wide), built from the class's `routing`."""
 
     routing = RULES
@@ -140,23 +132,6 @@ class RoutingCase(unittest.TestCase):
     @classmethod
     def config(cls):
         return routing_config(cls.routing, **cls.sections)
-
-    @classmethod
-    def setUpClass(cls):
-        cls.gw = Gateway(cls.config())
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.gw.close()
-
-    def tearDown(self):
-        # A crash is a bug of its own: name the test that caused it, with the gateway's last words.
-        if not self.gw.alive():
-            code = self.gw._p.proc.returncode
-            out = self.gw.output()[-3000:]
-            self.gw.close()
-            type(self).gw = Gateway(self.config())  # later tests get a fresh one
-            self.fail("the gateway died (exit %s) during this test:\n%s" % (code, out))
 
     # -- requests
     def post(self, body, port=None, timeout=5):
@@ -705,7 +680,7 @@ class CommittedStreamTest(unittest.TestCase):
             time.sleep(0.05)
         if not self.gw.alive():
             self.fail("the gateway crashed (exit %s) while relaying the broken stream:\n%s"
-                      % (self.gw._p.proc.returncode, self.gw.output()[-1500:]))
+                      % (self.gw.exit_code(), self.gw.output()[-1500:]))
 
     def test_upstream_cut_after_commit_ends_with_error_event(self):
         content = "[sim:cut=8@phi-4-mini] Status, cut short?"

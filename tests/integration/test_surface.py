@@ -11,19 +11,10 @@ import time
 import unittest
 import urllib.parse
 
-from harness import FakeUpstream, Gateway, Sim, SSEStream, chat, config_yaml, metric_value, request
+from harness import FakeUpstream, Gateway, GatewayCase, ModuleSim, SSEStream, chat, config_yaml, metric_value, request
 
-SIM = None
-
-
-def setUpModule():
-    global SIM
-    SIM = Sim([])  # any model name, `phi4-mini:latest` too
-
-
-def tearDownModule():
-    if SIM is not None:
-        SIM.close()
+SIM = ModuleSim([])  # any model name, `phi4-mini:latest` too
+setUpModule, tearDownModule = SIM.start, SIM.stop
 
 
 def sse_events(raw):
@@ -48,20 +39,12 @@ def read_stream(port, path, body, timeout=5):
     return s, payloads
 
 
-class SurfaceCase(unittest.TestCase):
+class SurfaceCase(GatewayCase):
     @classmethod
     def config(cls):
         return config_yaml(SIM.port, models={"phi4-mini:latest": {"upstream": SIM.url, "timeout_ms": 10000,
                                                                   "price": {"input_per_mtok": 1.0,
                                                                             "output_per_mtok": 1.0}}})
-
-    @classmethod
-    def setUpClass(cls):
-        cls.gw = Gateway(cls.config())
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.gw.close()
 
     def post(self, path, body, headers=None):
         return request(self.gw.port, "POST", path, body=body, headers=headers)

@@ -84,32 +84,21 @@ class PrometheusObservabilityTest(unittest.TestCase):
             raise unavailable("not built: %s" % ", ".join(missing))
         if not h.PROMETHEUS_BIN or not h.PROMTOOL_BIN:
             raise unavailable("prometheus/promtool not installed (scripts/install-test-deps.sh)")
-        cls.procs = []
         cls.tmp = h.make_tempdir()
-        cls.addClassCleanup(cls._cleanup)  # runs even when setUpClass fails half-way
+        cls.addClassCleanup(shutil.rmtree, cls.tmp, ignore_errors=True)
+        # Class cleanups run last-in first-out, even when setUpClass fails half-way.
 
         # llm-sim serving both models.
-        sim = h.Process([h.SIM_BIN, "--listen", "127.0.0.1:0", "--threads", "2",
-                         "--model", "phi-4-mini:ttft_ms=5,tokens_per_s=500",
-                         "--model", "gpt-oss-20b:ttft_ms=10,tokens_per_s=300"])
-        cls.procs.append(sim)
-        line = sim.wait_line(lambda l: "listening on" in l, timeout=5)
-        if not line:
-            raise RuntimeError("llm-sim did not start:\n" + sim.output())
-        cls.sim_port = int(line.rsplit(":", 1)[1])
+        sim = h.Sim(["phi-4-mini:ttft_ms=5,tokens_per_s=500", "gpt-oss-20b:ttft_ms=10,tokens_per_s=300"],
+                    threads=2)
+        cls.addClassCleanup(sim.close)
+        cls.sim_port = sim.port
 
         # The gateway.
-        cfg = os.path.join(cls.tmp, "gateway.yaml")
-        with open(cfg, "w") as f:
-            f.write(GATEWAY_YAML.format(sim=cls.sim_port))
-        gw = h.Process([h.GATEWAY_BIN, "--config", cfg])
-        cls.procs.append(gw)
-        line = gw.wait_line(lambda l: '"event":"listening"' in l, timeout=5)
-        if not line:
-            raise RuntimeError("hybrid-gateway did not start:\n" + gw.output())
-        ev = json.loads(line)
-        cls.port = int(ev["listen"].rsplit(":", 1)[1])
-        cls.admin_port = int(ev["admin"].rsplit(":", 1)[1])
+        gw = h.Gateway(GATEWAY_YAML.format(sim=cls.sim_port))
+        cls.addClassCleanup(gw.close)
+        cls.port = gw.port
+        cls.admin_port = gw.admin_port
 
         # Prometheus: 1 s scrapes of the admin port, the shipped rules evaluated every 1 s.
         rules = []
@@ -121,7 +110,7 @@ class PrometheusObservabilityTest(unittest.TestCase):
                 f.write(text.replace("interval: 15s", "interval: 1s"))
             rules.append(dst)
         cls.prom = h.Prometheus("127.0.0.1:%d" % cls.admin_port, rules, cls.tmp)
-        cls.procs.append(cls.prom.proc)
+        cls.addClassCleanup(cls.prom.stop)
         cls._wait_scrapes(2)  # the zero-valued series exist in the TSDB before any traffic
 
         # Traffic: two rounds, a few scrapes apart, so every series created by the first round
@@ -133,12 +122,6 @@ class PrometheusObservabilityTest(unittest.TestCase):
             time.sleep(2.5)
         cls.metrics_text = cls._fetch_metrics()
         cls._wait_scrapes(3)
-
-    @classmethod
-    def _cleanup(cls):
-        for p in reversed(getattr(cls, "procs", [])):
-            p.stop()
-        shutil.rmtree(getattr(cls, "tmp", ""), ignore_errors=True)
 
     @classmethod
     def _wait_scrapes(cls, n):
@@ -155,7 +138,7 @@ class PrometheusObservabilityTest(unittest.TestCase):
 
     @classmethod
     def _fetch_metrics(cls):
-        status, headers, body = h.http_call(cls.admin_port, "GET", "/metrics")
+        status, headers, body = h.request(cls.admin_port, "GET", "/metrics", timeout=10)
         assert status == 200, status
         cls.metrics_content_type = headers.get("content-type", "")
         return body.decode("utf-8")

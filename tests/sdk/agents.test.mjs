@@ -10,11 +10,9 @@
 // GW_ARTIFACTS_DIR (default $GW_BUILD_DIR/test-artifacts) gets sdk-agents/*.log.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-
-import { artifactsDir, httpGet, metricValue, startGateway, startSim, stopAndKeepLogs } from './harness.mjs';
+import {
+  artifactsDir, configFile, httpGet, metricValue, startGateway, startSim, stopAndKeepLogs,
+} from './harness.mjs';
 
 const artifacts = artifactsDir('sdk-agents');
 
@@ -33,15 +31,12 @@ const simRequests = async () => JSON.parse((await httpGet(simPort, '/sim/stats')
 // ---------------- fixture ----------------
 
 let sim, gw, gwPort, adminPort, simPort;
-const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'gw-sdk-agents-'));
 
 before(async () => {
-  fs.mkdirSync(artifacts, { recursive: true });
   ({ sim, simPort } = await startSim(['--model', 'phi-4-mini:ttft_ms=5',
     '--model', 'gpt-oss-20b:ttft_ms=10']));
   const up = `"http://127.0.0.1:${simPort}/v1"`;
-  const cfg = path.join(tmp, 'gateway.yaml');
-  fs.writeFileSync(cfg, `server:
+  const cfg = configFile('agents.yaml', `server:
   listen: "127.0.0.1:0"
   admin_listen: "127.0.0.1:0"
   threads: 1
@@ -64,13 +59,7 @@ routing:
   ({ gw, gwPort, adminPort } = await startGateway(cfg));
 });
 
-after(async () => {
-  try {
-    await stopAndKeepLogs(artifacts, gw, sim);
-  } finally {
-    fs.rmSync(tmp, { recursive: true, force: true });
-  }
-});
+after(() => stopAndKeepLogs(artifacts, gw, sim));
 
 // Default maxRetries (2): a 5xx would be retried, and the upstream call count would show it.
 const client = () => new OpenAI({ baseURL: `http://127.0.0.1:${gwPort}/v1`, apiKey: 'unused', timeout: 20000 });

@@ -1,13 +1,15 @@
-// The process harness the SDK tests share: where the binaries under test are, starting llm-sim and
-// hybrid-gateway on ephemeral loopback ports, waiting for their ready lines, plain HTTP to the
+// The one process harness of the Node suites (tests/sdk/*.test.mjs, tests/browser/run.mjs): where
+// the binaries under test are, starting llm-sim and hybrid-gateway on ephemeral loopback ports,
+// waiting for their ready lines, config files in a temp folder removed at exit, plain HTTP to the
 // admin port and llm-sim, and stopping every process by its PID at the end (failures and ^C
-// included), its output kept as an artifact.
+// included), its output kept as an artifact. Node built-ins only, so any suite can import it.
 //
 // Env: GW_BUILD_DIR (default ../../build from this file) holds hybrid-gateway and llm-sim;
 // GW_ARTIFACTS_DIR (default $GW_BUILD_DIR/test-artifacts) gets one folder of logs per test file.
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -16,11 +18,36 @@ export const buildDir = path.resolve(process.env.GW_BUILD_DIR || path.join(here,
 export const GATEWAY_BIN = path.join(buildDir, 'hybrid-gateway');
 export const SIM_BIN = path.join(buildDir, 'llm-sim');
 
-// The folder a test file's process logs go to: $GW_ARTIFACTS_DIR/<name>.
+// The folder a test file's process logs go to, created: $GW_ARTIFACTS_DIR/<name>.
 export function artifactsDir(name) {
-  return path.join(
+  const dir = path.join(
     path.resolve(process.env.GW_ARTIFACTS_DIR || path.join(buildDir, 'test-artifacts')), name);
+  fs.mkdirSync(dir, { recursive: true });
+  return dir;
 }
+
+// Exits with a message naming `hint` when a binary or file the suite needs is missing: a setup
+// problem, not a test failure to dig into.
+export function requireFiles(suite, files, hint) {
+  for (const f of files) {
+    if (!fs.existsSync(f)) {
+      console.error(suite + ': missing ' + f + ' (' + hint + ')');
+      process.exit(1);
+    }
+  }
+}
+
+// Config files of this test process: one temp folder, removed at exit.
+let configDir = null;
+export function configFile(name, text) {
+  if (configDir === null) configDir = fs.mkdtempSync(path.join(os.tmpdir(), 'gw-node-'));
+  const file = path.join(configDir, name);
+  fs.writeFileSync(file, text);
+  return file;
+}
+process.on('exit', () => {
+  if (configDir !== null) fs.rmSync(configDir, { recursive: true, force: true });
+});
 
 // ---------------- processes: every one stopped by its PID ----------------
 
@@ -95,16 +122,22 @@ export function waitLine(p, predicate, timeoutMs = 5000) {
   });
 }
 
-// SIGTERM, then SIGKILL when `p` has not exited within graceMs.
+// How `p` ended ({code, signal}), or null while it runs.
+export function exitStatus(p) {
+  return running(p.child) ? null : { code: p.child.exitCode, signal: p.child.signalCode };
+}
+
+// SIGTERM, then SIGKILL when `p` has not exited within graceMs. Resolves to exitStatus(p).
 export async function stop(p, graceMs = 5000) {
-  if (!running(p.child)) return;
+  if (!running(p.child)) return exitStatus(p);
   const exited = new Promise((resolve) => p.child.once('exit', resolve));
-  try { process.kill(p.child.pid, 'SIGTERM'); } catch (e) { return; }
+  try { process.kill(p.child.pid, 'SIGTERM'); } catch (e) { return exitStatus(p); }
   const timer = setTimeout(() => {
     if (running(p.child)) { try { process.kill(p.child.pid, 'SIGKILL'); } catch (e) { /* gone */ } }
   }, graceMs);
   await exited;
   clearTimeout(timer);
+  return exitStatus(p);
 }
 
 // Stops `toStop` in order (gateway before its upstream), kills whatever else is left, and writes
@@ -134,8 +167,9 @@ export async function startSim(modelArgs) {
 }
 
 // hybrid-gateway with the config file `cfg`, its listen and admin ports from its 'listening' event.
-export async function startGateway(cfg, env) {
-  const gw = start('hybrid-gateway', [GATEWAY_BIN, '--config', cfg], env);
+// `name` names its log (several gateways in one file need several names).
+export async function startGateway(cfg, env, name = 'hybrid-gateway') {
+  const gw = start(name, [GATEWAY_BIN, '--config', cfg], env);
   const ev = JSON.parse(await waitLine(gw, (l) => eventOf(l) === 'listening'));
   return {
     gw, gwPort: Number(ev.listen.split(':').pop()), adminPort: Number(ev.admin.split(':').pop()),

@@ -10,13 +10,10 @@
 // sdk/gateway.log and sdk/llm-sim.log.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 
 import {
-  GATEWAY_BIN, SIM_BIN, artifactsDir, httpGet, metricValue, output, running, startGateway,
-  startSim, stopAndKeepLogs,
+  GATEWAY_BIN, SIM_BIN, artifactsDir, configFile, httpGet, metricValue, output, requireFiles, running,
+  startGateway, startSim, stopAndKeepLogs,
 } from './harness.mjs';
 
 const artifacts = artifactsDir('sdk');
@@ -29,12 +26,7 @@ try {
     'tests/sdk) (' + e.message + ')');
   process.exit(1);
 }
-for (const f of [GATEWAY_BIN, SIM_BIN]) {
-  if (!fs.existsSync(f)) {
-    console.error('tests/sdk: missing ' + f + ' (build the project or set GW_BUILD_DIR)');
-    process.exit(1);
-  }
-}
+requireFiles('tests/sdk', [GATEWAY_BIN, SIM_BIN], 'build the project or set GW_BUILD_DIR');
 
 const API_KEY = 'sk-sdk-test-1';
 const KEYS_ENV = 'GW_SDK_TEST_KEYS';
@@ -54,7 +46,6 @@ async function waitFor(fn, timeoutMs = 3000, stepMs = 25) {
 
 let sim, gw;
 let gwPort, adminPort, simPort;
-const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'gw-sdk-'));
 
 function configYaml(simPort) {
   const up = `"http://127.0.0.1:${simPort}/v1"`;
@@ -94,23 +85,15 @@ routing:
 }
 
 before(async () => {
-  fs.mkdirSync(artifacts, { recursive: true });
   ({ sim, simPort } = await startSim([
     '--model', 'phi-4-mini:ttft_ms=20,tokens_per_s=200',
     '--model', 'gpt-oss-20b:ttft_ms=40,tokens_per_s=100']));
 
-  const cfg = path.join(tmp, 'gateway.yaml');
-  fs.writeFileSync(cfg, configYaml(simPort));
+  const cfg = configFile('sdk.yaml', configYaml(simPort));
   ({ gw, gwPort, adminPort } = await startGateway(cfg, { [KEYS_ENV]: API_KEY }));
 });
 
-after(async () => {
-  try {
-    await stopAndKeepLogs(artifacts, gw, sim);
-  } finally {
-    fs.rmSync(tmp, { recursive: true, force: true });
-  }
-});
+after(() => stopAndKeepLogs(artifacts, gw, sim));
 
 function client(opts = {}) {
   return new OpenAI({

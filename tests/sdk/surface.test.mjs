@@ -10,12 +10,9 @@
 // GW_ARTIFACTS_DIR (default $GW_BUILD_DIR/test-artifacts) gets sdk-surface/*.log.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 
 import {
-  artifactsDir, httpGet, metricValue, output, running, startGateway, startSim, stopAndKeepLogs,
+  artifactsDir, configFile, httpGet, metricValue, output, running, startGateway, startSim, stopAndKeepLogs,
 } from './harness.mjs';
 
 const artifacts = artifactsDir('sdk-surface');
@@ -38,15 +35,12 @@ async function tokensGrown(model, kind, before, want, timeoutMs = 2000) {
 // ---------------- fixture ----------------
 
 let sim, gw, gwPort, adminPort;
-const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'gw-sdk-surface-'));
 
 before(async () => {
-  fs.mkdirSync(artifacts, { recursive: true });
   let simPort;
   ({ sim, simPort } = await startSim(['--model', 'phi-4-mini', '--model', 'gpt-oss-20b']));
   const up = `"http://127.0.0.1:${simPort}/v1"`;
-  const cfg = path.join(tmp, 'gateway.yaml');
-  fs.writeFileSync(cfg, `server:
+  const cfg = configFile('surface.yaml', `server:
   listen: "127.0.0.1:0"
   admin_listen: "127.0.0.1:0"
   threads: 1
@@ -65,13 +59,7 @@ routing:
   ({ gw, gwPort, adminPort } = await startGateway(cfg));
 });
 
-after(async () => {
-  try {
-    await stopAndKeepLogs(artifacts, gw, sim);
-  } finally {
-    fs.rmSync(tmp, { recursive: true, force: true });
-  }
-});
+after(() => stopAndKeepLogs(artifacts, gw, sim));
 
 const client = (opts = {}) => new OpenAI({
   baseURL: `http://127.0.0.1:${gwPort}/v1`, apiKey: 'unused', maxRetries: 0, timeout: 20000, ...opts,
