@@ -9,6 +9,7 @@
 
 #include "gateway/log/access_log.hpp"
 #include "gateway/metrics/metrics.hpp"
+#include "gateway/upstream/connection.hpp"  // a probe's connection is closed here
 #include "gateway/upstream/pool.hpp"
 
 namespace gw::admin {
@@ -26,14 +27,11 @@ struct ProbeOutcome {
 };
 
 // Reachable = what a request needs before its first byte: the name resolved, a TCP connection
-// and, for https, the TLS handshake with the certificate checked, each bounded by `deadline`. A
-// fresh connection, not a pooled one: an idle connection says the upstream was there, not that
-// it is. It is closed after, not pooled: probing must not change what requests find.
+// and, for https, the TLS handshake with the certificate checked, each bounded by `deadline`.
 net::awaitable<ProbeOutcome> probe(upstream::Pool& pool, const config::Model& model,
                                    Clock::time_point deadline) {
   ProbeOutcome out;
-  auto [error, conn] = co_await pool.acquire(model, /*allow_reuse=*/false, out.detail, deadline);
-  out.error = error;
+  out.error = co_await pool.probe(model, out.detail, deadline);
   co_return out;
 }
 

@@ -97,7 +97,7 @@ net::awaitable<void> reply_unreadable(ThreadContext& t, beast::tcp_stream& strea
                                       beast::flat_buffer& buffer, Request& partial,
                                       const ServingSnapshot& snap, unsigned status,
                                       std::string message, std::string code) {
-  Exchange ex(t, stream, buffer, partial, snap);
+  Exchange ex(t.deps, stream, buffer, partial, snap);
   ex.keep_alive = false;
   ex.trace.method = bhttp::to_string(partial.method());
   ex.trace.path = logged_target(snap->secrets, partial.target());
@@ -184,6 +184,135 @@ net::awaitable<void> end_abandoned(Exchange& ex, http::OpenAiError err) {
   }
 }
 
+using RequestParser = bhttp::request_parser<bhttp::string_body>;
+
+// Reads a request's head within header_timeout_ms (the first) or idle_timeout_ms (the next ones).
+// False: the connection ends, after the error reply a malformed or oversized head gets.
+net::awaitable<bool> read_head(ThreadContext& t, beast::tcp_stream& stream,
+                               beast::flat_buffer& buffer, RequestParser& parser,
+                               const ServingSnapshot& snap, bool first) {
+  const auto& limits = snap->cfg->server;
+  parser.header_limit(limits.max_header_bytes);
+  parser.body_limit(limits.max_body_bytes);
+  stream.expires_after(
+      std::chrono::milliseconds(first ? limits.header_timeout_ms : limits.idle_timeout_ms));
+  auto [hec, hn] = co_await bhttp::async_read_header(stream, buffer, parser, kAsTuple);
+  if (hec == bhttp::error::header_limit) {
+    Request none;
+    co_await reply_unreadable(
+        t, stream, buffer, none, snap, 431,
+        "request headers exceed " + std::to_string(limits.max_header_bytes) + " bytes",
+        "request_header_fields_too_large");
+    co_return false;
+  }
+  if (hec == bhttp::error::body_limit) {  // Content-Length over the limit, seen in the head
+    co_await reply_too_large(t, stream, buffer, parser.get(), snap);
+    co_return false;
+  }
+  if (hec) {
+    // end_of_stream, timeout, reset, drain: a normal end. Malformed bytes get a 400 first.
+    if (is_framing_error(hec)) {
+      Request none;
+      co_await reply_unreadable(t, stream, buffer, none, snap, 400,
+                                "malformed HTTP request: " + hec.message(), "bad_request");
+    }
+    co_return false;
+  }
+  co_return true;
+}
+
+// Checks the head's framing, then reads the body (after a 100 Continue when asked) within
+// header_timeout_ms. False: the connection ends, after the error reply.
+net::awaitable<bool> read_body(ThreadContext& t, beast::tcp_stream& stream,
+                               beast::flat_buffer& buffer, RequestParser& parser,
+                               const ServingSnapshot& snap) {
+  const auto& limits = snap->cfg->server;
+  // Framing we might read differently from a proxy in front of us: refuse before any body
+  // byte is read, and close, so a body is never taken for a request.
+  Request& head = parser.get();
+  auto problem = check_host(head.count(bhttp::field::host), head.version());
+  if (!problem) problem = check_transfer_encoding(transfer_codings(head), head.version());
+  if (problem) {
+    co_await reply_unreadable(t, stream, buffer, head, snap, problem->status,
+                              std::move(problem->message), std::move(problem->code));
+    co_return false;
+  }
+
+  // Slow client: the body must arrive within the same allowance as the head.
+  // HTTP/1.0 has no interim responses (RFC 9110 §15.2): such a client just sends its body.
+  if (head.version() >= 11 && head[bhttp::field::expect] == "100-continue") {
+    if (parser.content_length() && *parser.content_length() > limits.max_body_bytes) {
+      co_await reply_too_large(t, stream, buffer, head, snap);
+      co_return false;
+    }
+    stream.expires_after(std::chrono::milliseconds(limits.header_timeout_ms));
+    bhttp::response<bhttp::empty_body> cont{bhttp::status::continue_, 11};
+    auto [cec, cn] = co_await bhttp::async_write(stream, cont, kAsTuple);
+    if (cec) co_return false;
+  }
+  error_code bec = co_await read_body_within(stream, buffer, parser,
+                                             std::chrono::milliseconds(limits.header_timeout_ms));
+  if (bec == bhttp::error::body_limit) {
+    co_await reply_too_large(t, stream, buffer, parser.get(), snap);
+    co_return false;
+  }
+  if (bec == beast::error::timeout) {
+    co_await reply_unreadable(
+        t, stream, buffer, parser.get(), snap, 408,
+        "request body did not arrive within " + std::to_string(limits.header_timeout_ms) + " ms",
+        "request_timeout");
+    co_return false;
+  }
+  if (is_framing_error(bec)) {  // a bad chunk size, a bad chunk extension...
+    co_await reply_unreadable(t, stream, buffer, parser.get(), snap, 400,
+                              "malformed request body: " + bec.message(), "bad_request");
+    co_return false;
+  }
+  co_return !bec;
+}
+
+// Routes a whole request to its handler, ends it properly when the handler threw or drain cut
+// it, and counts and logs it. True: the connection stays open for the next request.
+net::awaitable<bool> answer(ThreadContext& t, beast::tcp_stream& stream, beast::flat_buffer& buffer,
+                            Request& req, const ServingSnapshot& snap, ClientRegistration& entry,
+                            Router route) {
+  Runtime& rt = t.runtime;
+  Exchange ex(t.deps, stream, buffer, req, snap);
+  ExchangeInFlight published(entry, ex);
+  ex.trace.request_id = next_request_id(t, req["x-request-id"]);
+  ex.trace.method = bhttp::to_string(req.method());
+  ex.trace.path = logged_target(snap->secrets, req.target());
+  stream.expires_at(ex.deadline);
+  std::string failure;  // a handler's exception: a bug, but never a silent one
+  try {
+    co_await route(ex);
+  } catch (const std::exception& e) {
+    failure = e.what();
+  } catch (...) {
+    failure = "unknown exception";
+  }
+  if (!failure.empty()) {
+    if (rt.log) {
+      std::string extra = "\"id\":";
+      http::append_json_string(extra, ex.trace.request_id);
+      rt.log->event("error", "request_failed", failure, extra);
+    }
+    co_await end_abandoned(ex, http::make_error(500, "internal error", "internal_error"));
+  } else if (ex.cut_by_drain && !ex.complete()) {
+    co_await end_abandoned(
+        ex, http::make_error(503, "the gateway is shutting down (drain_timeout_ms passed)",
+                             "drain_timeout"));
+    rt.requests_cut_by_drain.fetch_add(1, std::memory_order_relaxed);
+    if (rt.metrics) rt.metrics->drain_cut_requests.Increment();
+  }
+  ex.trace.finished = Clock::now();
+  if (ex.completion && snap->metrics) snap->metrics->record(ex.trace);
+  http::redact_log_fields(snap->secrets, ex.trace);
+  if (rt.log) rt.log->request(ex.trace);
+  record_decision(ex.trace, ex.cfg(), rt.log_prompts);
+  co_return ex.keep_alive&& ex.head_sent();
+}
+
 // Every request of one connection, in order. Bookkeeping is held by RAII guards, so an exception
 // anywhere leaves nothing behind.
 net::awaitable<void> serve_connection(ThreadContext& t, beast::tcp_stream& stream, Router route) {
@@ -193,125 +322,23 @@ net::awaitable<void> serve_connection(ThreadContext& t, beast::tcp_stream& strea
   bool first = true;
 
   for (;;) {
+    if (rt.draining.load(std::memory_order_relaxed)) break;
     // Limits for reading a head come from the config current while we wait; the request itself
     // runs on the config current once its head has arrived (snapped again below).
+    RequestParser parser;  // a fresh parser per message
     ServingSnapshot snap = rt.config.current();
-    bhttp::request_parser<bhttp::string_body> parser;  // a fresh parser per message
-    {
-      const auto& limits = snap->cfg->server;
-      parser.header_limit(limits.max_header_bytes);
-      parser.body_limit(limits.max_body_bytes);
-      if (rt.draining.load(std::memory_order_relaxed)) break;
-      stream.expires_after(
-          std::chrono::milliseconds(first ? limits.header_timeout_ms : limits.idle_timeout_ms));
-    }
-    auto [hec, hn] = co_await bhttp::async_read_header(stream, buffer, parser, kAsTuple);
-    if (hec == bhttp::error::header_limit) {
-      Request none;
-      co_await reply_unreadable(
-          t, stream, buffer, none, snap, 431,
-          "request headers exceed " + std::to_string(snap->cfg->server.max_header_bytes) + " bytes",
-          "request_header_fields_too_large");
-      break;
-    }
-    if (hec == bhttp::error::body_limit) {  // Content-Length over the limit, seen in the head
-      co_await reply_too_large(t, stream, buffer, parser.get(), snap);
-      break;
-    }
-    if (hec) {
-      // end_of_stream, timeout, reset, drain: a normal end. Malformed bytes get a 400 first.
-      if (is_framing_error(hec)) {
-        Request none;
-        co_await reply_unreadable(t, stream, buffer, none, snap, 400,
-                                  "malformed HTTP request: " + hec.message(), "bad_request");
-      }
-      break;
-    }
+    const bool has_head = co_await read_head(t, stream, buffer, parser, snap, first);
+    if (!has_head) break;
     snap = rt.config.current();  // this request's config: the one current when its head arrived
-    const auto& limits = snap->cfg->server;
-    parser.body_limit(limits.max_body_bytes);
+    parser.body_limit(snap->cfg->server.max_body_bytes);
     first = false;
     InflightGuard inflight(rt.inflight_requests);
     entry->idle = false;
 
-    // Framing we might read differently from a proxy in front of us: refuse before any body
-    // byte is read, and close, so a body is never taken for a request.
-    Request& head = parser.get();
-    auto problem = check_host(head.count(bhttp::field::host), head.version());
-    if (!problem) problem = check_transfer_encoding(transfer_codings(head), head.version());
-    if (problem) {
-      co_await reply_unreadable(t, stream, buffer, head, snap, problem->status,
-                                std::move(problem->message), std::move(problem->code));
-      break;
-    }
-
-    // Slow client: the body must arrive within the same allowance as the head.
-    // HTTP/1.0 has no interim responses (RFC 9110 §15.2): such a client just sends its body.
-    if (head.version() >= 11 && head[bhttp::field::expect] == "100-continue") {
-      if (parser.content_length() && *parser.content_length() > limits.max_body_bytes) {
-        co_await reply_too_large(t, stream, buffer, head, snap);
-        break;
-      }
-      stream.expires_after(std::chrono::milliseconds(limits.header_timeout_ms));
-      bhttp::response<bhttp::empty_body> cont{bhttp::status::continue_, 11};
-      auto [cec, cn] = co_await bhttp::async_write(stream, cont, kAsTuple);
-      if (cec) break;
-    }
-    error_code bec = co_await read_body_within(stream, buffer, parser,
-                                               std::chrono::milliseconds(limits.header_timeout_ms));
-    if (bec == bhttp::error::body_limit) {
-      co_await reply_too_large(t, stream, buffer, parser.get(), snap);
-      break;
-    }
-    if (bec == beast::error::timeout) {
-      co_await reply_unreadable(
-          t, stream, buffer, parser.get(), snap, 408,
-          "request body did not arrive within " + std::to_string(limits.header_timeout_ms) + " ms",
-          "request_timeout");
-      break;
-    }
-    if (is_framing_error(bec)) {  // a bad chunk size, a bad chunk extension...
-      co_await reply_unreadable(t, stream, buffer, parser.get(), snap, 400,
-                                "malformed request body: " + bec.message(), "bad_request");
-      break;
-    }
-    if (bec) break;
-
-    Request& req = parser.get();
-    Exchange ex(t, stream, buffer, req, snap);
-    ExchangeInFlight published(entry, ex);
-    ex.trace.request_id = next_request_id(t, req["x-request-id"]);
-    ex.trace.method = bhttp::to_string(req.method());
-    ex.trace.path = logged_target(snap->secrets, req.target());
-    stream.expires_at(ex.deadline);
-    std::string failure;  // a handler's exception: a bug, but never a silent one
-    try {
-      co_await route(ex);
-    } catch (const std::exception& e) {
-      failure = e.what();
-    } catch (...) {
-      failure = "unknown exception";
-    }
-    if (!failure.empty()) {
-      if (rt.log) {
-        std::string extra = "\"id\":";
-        http::append_json_string(extra, ex.trace.request_id);
-        rt.log->event("error", "request_failed", failure, extra);
-      }
-      co_await end_abandoned(ex, http::make_error(500, "internal error", "internal_error"));
-    } else if (ex.cut_by_drain && !ex.complete()) {
-      co_await end_abandoned(
-          ex, http::make_error(503, "the gateway is shutting down (drain_timeout_ms passed)",
-                               "drain_timeout"));
-      rt.requests_cut_by_drain.fetch_add(1, std::memory_order_relaxed);
-      if (rt.metrics) rt.metrics->drain_cut_requests.Increment();
-    }
-    ex.trace.finished = Clock::now();
-    if (ex.completion && snap->metrics) snap->metrics->record(ex.trace);
-    http::redact_log_fields(snap->secrets, ex.trace);
-    if (rt.log) rt.log->request(ex.trace);
-    record_decision(ex.trace, ex.cfg(), rt.log_prompts);
-    if (!ex.keep_alive || !ex.head_sent()) break;
+    const bool whole = co_await read_body(t, stream, buffer, parser, snap);
+    if (!whole) break;
+    const bool keep_open = co_await answer(t, stream, buffer, parser.get(), snap, entry, route);
+    if (!keep_open) break;
 
     // Back to waiting for a request: drain may close us from now on.
     entry->idle = true;

@@ -5,6 +5,8 @@
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/ssl/host_name_verification.hpp>
 
+#include "gateway/upstream/connection.hpp"
+
 namespace gw::upstream {
 
 using namespace net::experimental::awaitable_operators;
@@ -24,6 +26,8 @@ std::string_view to_string(ConnectError e) {
   }
   return "connect";
 }
+
+Pool::~Pool() = default;
 
 std::string Pool::key_of(const config::UpstreamUrl& u) {
   return (u.tls ? "https://" : "http://") + u.host + ":" + std::to_string(u.port);
@@ -123,6 +127,12 @@ net::awaitable<std::pair<ConnectError, std::unique_ptr<Connection>>> Pool::acqui
   }
   beast::get_lowest_layer(tls).expires_never();
   co_return std::pair{ConnectError::none, std::make_unique<Connection>(std::move(tls))};
+}
+
+net::awaitable<ConnectError> Pool::probe(const config::Model& model, std::string& detail,
+                                         Clock::time_point deadline) {
+  auto [error, conn] = co_await acquire(model, /*allow_reuse=*/false, detail, deadline);
+  co_return error;  // `conn` closes here
 }
 
 void Pool::release(const config::Model& model, std::unique_ptr<Connection> conn) {

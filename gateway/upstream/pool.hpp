@@ -9,19 +9,26 @@
 #include <unordered_map>
 #include <vector>
 
+#include "base/net.hpp"
 #include "gateway/config/config.hpp"
-#include "gateway/upstream/connection.hpp"
+#include "gateway/upstream/model_stream.hpp"  // ConnectError
+
+namespace boost::asio::ssl {
+class context;
+}
 
 namespace gw::upstream {
 
-enum class ConnectError { none, resolve, connect, timeout, tls };
-std::string_view to_string(ConnectError e);
+// Declared only: its TLS and Beast stream headers (OpenSSL's among them) stay out of every file
+// that merely holds a pool (connection.hpp; pool.cpp and call.cpp include it).
+struct Connection;
 
 class Pool {
  public:
   static constexpr std::size_t kMaxIdlePerUpstream = 256;
 
   explicit Pool(net::ssl::context& tls) : tls_(tls) {}
+  ~Pool();  // in pool.cpp, where Connection is complete
 
   // An idle live connection, or a new one (resolve, connect, TLS handshake) within the
   // model's connect timeout.
@@ -30,6 +37,12 @@ class Pool {
   net::awaitable<std::pair<ConnectError, std::unique_ptr<Connection>>> acquire(
       const config::Model& model, bool allow_reuse, std::string& detail,
       Clock::time_point not_after = Clock::time_point::max());
+
+  // Whether a request could reach the model now: a fresh connection (never a pooled one: an
+  // idle connection says the upstream was there, not that it is) opened like acquire() by
+  // `deadline`, then closed, not pooled. On failure, `detail` says why in words.
+  net::awaitable<ConnectError> probe(const config::Model& model, std::string& detail,
+                                     Clock::time_point deadline);
 
   // Gives back a connection whose last response was read exactly to its end (nothing buffered
   // beyond it) and may be kept alive; anything else is closed.
