@@ -25,8 +25,9 @@ LAYERS = [
     ["gateway/log"],
     ["gateway/upstream"],
     ["gateway/exchange"],  # what handlers receive: Exchange, ClientResponse, HandlerDeps
-    ["gateway/chat"],  # reaches shadow only through a hook interface
-    ["gateway/api", "gateway/admin", "gateway/shadow"],  # handlers (shadow may use chat)
+    ["gateway/shadow"],  # shadow comparisons: below chat, whose flows reach it through AnswerHooks
+    ["gateway/chat"],  # /v1/chat/completions: the flows over the seam, forward, the handler
+    ["gateway/api", "gateway/admin"],  # the other handlers (pass-through endpoints reuse forward)
     # Apps: the daemon's sessions and route table; llm-sim and `eval` beside it, on lower layers.
     ["gateway/server", "gateway/sim", "evaluation"],
     ["gateway"],  # gateway/main.cpp: the executable that links everything
