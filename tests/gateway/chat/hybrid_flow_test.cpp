@@ -612,3 +612,22 @@ TEST(Relay, StallEndsAtTheRequestDeadline) {
 
 }  // namespace
 }  // namespace gw::chat
+
+namespace gw::chat {
+namespace {
+
+// A client that stops reading mid-stream: the flow stops writing and closes the draft call (the
+// small model stops generating); nothing more is read from it.
+TEST(ClientGone, WriteFailureStopsTheFlowAndClosesTheModelCall) {
+  Request r(serving_with("  after_draft:\n    chars_under: 20\n  stream:\n    hold_tokens: 4\n"));
+  r.models.script("phi", streamed_tokens(40));
+  r.client.gone_ = true;  // every write fails
+  route(r, chat_body(true));
+  ASSERT_TRUE(r.finished);
+  ASSERT_EQ(r.models.calls.size(), 1u);
+  EXPECT_TRUE(r.models.calls[0].finished);
+  EXPECT_EQ(r.models.calls[0].pieces_read, 4u);  // the hold window, then the first write failed
+}
+
+}  // namespace
+}  // namespace gw::chat
