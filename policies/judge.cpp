@@ -43,11 +43,12 @@ Verdict judge(const Rules& rules, const Draft& draft) {
     if (mean < *spec.mean_logprob_under) return Verdict::escalate_for(Reason::mean_logprob_under);
   }
   if ((spec.min_logprob_under || spec.p10_logprob_under) && !draft.logprobs.empty()) {
+    // Logprobs present: min and p10 are set (checked anyway, so no path reads an empty optional).
     const LogprobSummary s = summarize_logprobs(draft.logprobs, std::nullopt);
-    if (spec.min_logprob_under && *s.min < *spec.min_logprob_under) {
+    if (spec.min_logprob_under && s.min && *s.min < *spec.min_logprob_under) {
       return Verdict::escalate_for(Reason::min_logprob_under);
     }
-    if (spec.p10_logprob_under && *s.p10 < *spec.p10_logprob_under) {
+    if (spec.p10_logprob_under && s.p10 && *s.p10 < *spec.p10_logprob_under) {
       return Verdict::escalate_for(Reason::p10_logprob_under);
     }
   }

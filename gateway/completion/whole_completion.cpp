@@ -235,7 +235,7 @@ class CompletionRewriter : public nlohmann::json_sax<json> {
       usage_seen_ = true;
       usage_next_ = true;
     } else if (f.role == EmitRole::usage && edits_.usage && usage_key(key_)) {
-      out += std::to_string(usage_count(key_));
+      out += std::to_string(usage_count(*edits_.usage, key_));
       skip_next_ = true;
     }
     return true;
@@ -253,8 +253,8 @@ class CompletionRewriter : public nlohmann::json_sax<json> {
   static bool usage_key(std::string_view k) {
     return k == "prompt_tokens" || k == "completion_tokens" || k == "total_tokens";
   }
-  std::uint64_t usage_count(std::string_view k) {
-    const Usage& u = *edits_.usage;
+  // The usage is a parameter, not read from edits_ here: only a caller that checked it has one.
+  std::uint64_t usage_count(const Usage& u, std::string_view k) {
     if (k == "prompt_tokens") {
       seen_prompt_ = true;
       return u.prompt_tokens;
@@ -266,8 +266,7 @@ class CompletionRewriter : public nlohmann::json_sax<json> {
     seen_total_ = true;
     return u.prompt_tokens + u.completion_tokens;
   }
-  void append_missing_usage(bool first) {
-    const Usage& u = *edits_.usage;
+  void append_missing_usage(const Usage& u, bool first) {
     auto member = [&](const char* name, std::uint64_t v, bool seen) {
       if (seen) return;
       if (!first) out += ',';
@@ -278,10 +277,11 @@ class CompletionRewriter : public nlohmann::json_sax<json> {
     member("completion_tokens", u.completion_tokens, seen_completion_);
     member("total_tokens", u.prompt_tokens + u.completion_tokens, seen_total_);
   }
+  // Called only with a usage to write (usage_next_ and usage_seen_ are set only then).
   void emit_usage_object() {
     seen_prompt_ = seen_completion_ = seen_total_ = false;
     out += '{';
-    append_missing_usage(true);
+    if (edits_.usage) append_missing_usage(*edits_.usage, true);
     out += '}';
   }
 
@@ -371,7 +371,7 @@ class CompletionRewriter : public nlohmann::json_sax<json> {
     }
     const EmitFrame f = frames_.back();
     frames_.pop_back();
-    if (f.role == EmitRole::usage && edits_.usage) append_missing_usage(f.first);
+    if (f.role == EmitRole::usage && edits_.usage) append_missing_usage(*edits_.usage, f.first);
     if (f.role == EmitRole::root && !f.array && edits_.usage && !usage_seen_) {
       if (!f.first) out += ',';
       out += "\"usage\":";

@@ -71,7 +71,8 @@ OpenAiError wrap_upstream_error(unsigned status, std::string_view upstream_body,
       if (f->type && !f->type->empty()) out.type = std::move(*f->type);
       return out;
     }
-    return make_error(status, std::move(*f->text), "upstream_error");  // {"error":"text"}
+    // {"error":"text"}; read_error_fields sets one of the two, the check keeps that local.
+    if (f->text) return make_error(status, std::move(*f->text), "upstream_error");
   }
   std::string text(upstream_body.substr(0, kMaxWrappedMessageBytes));
   if (text.empty()) text = "no body";
