@@ -13,19 +13,10 @@ import socket
 import threading
 import unittest
 
-from harness import Gateway, Sim, config_yaml, request
+from harness import Gateway, ModuleSim, config_yaml, request
 
-SIM = None
-
-
-def setUpModule():
-    global SIM
-    SIM = Sim(["phi-4-mini", "gpt-oss-20b"])
-
-
-def tearDownModule():
-    if SIM is not None:
-        SIM.close()
+SIM = ModuleSim(["phi-4-mini", "gpt-oss-20b"])
+setUpModule, tearDownModule = SIM.start, SIM.stop
 
 
 class SilentListener:

@@ -14,20 +14,11 @@ import signal
 import time
 import unittest
 
-from harness import (Gateway, Sim, chat, config_yaml, metric_value, request)
+from harness import Gateway, ModuleSim, chat, config_yaml, metric_value, request
 
 CHAT = "/v1/chat/completions"
-SIM = None
-
-
-def setUpModule():
-    global SIM
-    SIM = Sim(["phi-4-mini", "gpt-oss-20b"])
-
-
-def tearDownModule():
-    if SIM is not None:
-        SIM.close()
+SIM = ModuleSim(["phi-4-mini", "gpt-oss-20b"])
+setUpModule, tearDownModule = SIM.start, SIM.stop
 
 
 def with_extra_model(name):
