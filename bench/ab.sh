@@ -6,12 +6,18 @@
 #   A=build-release/hybrid-gateway AFLAGS=--no-metrics B=build-release/hybrid-gateway bench/ab.sh
 #
 # wrk on CPU 0; both gateways (threads: 1) and llm-sim on CPU 1. MODELS ("phi-4-mini auto"),
-# ROUNDS (3), DUR (4 s). Every process started here is stopped by PID on exit.
+# ROUNDS (3), DUR (4 s), CONNS (32), BODY_BYTES (unset: a one-line prompt; e.g. 1000000: a
+# RAG-sized body from bench/chat_body.py). Prints requests/s and each gateway's CPU (utime+stime
+# from /proc/PID/stat over the run) per 1,000 requests. Every process started here is stopped
+# by PID on exit.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 SIM=${SIM:-$root/build-release/llm-sim}
 : "${A:?A=path of gateway A}" "${B:?B=path of gateway B}"
 AFLAGS=${AFLAGS:-} BFLAGS=${BFLAGS:-} MODELS=${MODELS:-"phi-4-mini auto"} ROUNDS=${ROUNDS:-3} DUR=${DUR:-4}
+CONNS=${CONNS:-32} BODY_BYTES=${BODY_BYTES:-}
+TCK=$(getconf CLK_TCK)
+cpu_ticks() { awk '{print $14+$15}' "/proc/$1/stat"; }
 T=$(mktemp -d)
 PIDS=()
 trap 'kill "${PIDS[@]}" 2>/dev/null || true; rm -rf "$T"' EXIT
@@ -22,7 +28,7 @@ SIM_PORT=$(sed -n 's/.*listening on 127.0.0.1:\([0-9]*\).*/\1/p' "$T/sim.out")
 
 start_gateway() {  # name binary flags -> sets PORT_<name>
   cat >"$T/$1.yaml" <<Y
-server: {listen: "127.0.0.1:0", admin_listen: "127.0.0.1:0", threads: 1}
+server: {listen: "127.0.0.1:0", admin_listen: "127.0.0.1:0", threads: 1, max_body_bytes: 2097152}
 models:
   phi-4-mini: {upstream: "http://127.0.0.1:$SIM_PORT/v1"}
   gpt-oss-20b: {upstream: "http://127.0.0.1:$SIM_PORT/v1"}
@@ -30,22 +36,40 @@ routing: {draft: phi-4-mini, escalate: gpt-oss-20b, after_draft: {chars_under: 0
 Y
   # shellcheck disable=SC2086
   taskset -c 1 "$2" --config "$T/$1.yaml" $3 >"$T/$1.out" 2>&1 & PIDS+=($!)
+  echo $! >"$T/$1.pid"
   for _ in $(seq 1 100); do grep -q '"listening"' "$T/$1.out" && break; sleep 0.05; done
   sed -n 's/.*"listen":"127.0.0.1:\([0-9]*\)".*/\1/p' "$T/$1.out" | head -1
 }
 PORT_A=$(start_gateway a "$A" "$AFLAGS")
 PORT_B=$(start_gateway b "$B" "$BFLAGS")
+PID_A=$(cat "$T/a.pid"); PID_B=$(cat "$T/b.pid")
+
+run() {  # run PORT PID -> "rps cpu_ms_per_1k"
+  local before after out reqs
+  before=$(cpu_ticks "$2")
+  out=$(taskset -c 0 wrk -t1 -c"$CONNS" -d"${DUR}s" -s "$T/post.lua" "http://127.0.0.1:$1/v1/chat/completions")
+  after=$(cpu_ticks "$2")
+  reqs=$(awk '/requests in/{print $1}' <<<"$out")
+  echo "$(awk '/Requests\/sec/{print $2}' <<<"$out") $(python3 -c "print(f'{($after-$before)*1e6/$TCK/max(${reqs:-0},1):.1f}')")"
+}
 
 for model in $MODELS; do
+  if [[ -n $BODY_BYTES ]]; then
+    python3 "$root/bench/chat_body.py" "$BODY_BYTES" "$model" >"$T/body"
+  else
+    printf '{"model":"%s","messages":[{"role":"user","content":"hi"}],"max_tokens":16}' "$model" >"$T/body"
+  fi
   cat >"$T/post.lua" <<L
+local f = assert(io.open("$T/body", "r"))
 wrk.method = "POST"
-wrk.body = '{"model":"$model","messages":[{"role":"user","content":"hi"}],"max_tokens":16}'
+wrk.body = f:read("*a")
+f:close()
 wrk.headers["Content-Type"] = "application/json"
 wrk.headers["Origin"] = "http://bench.test"
 L
   for r in $(seq 1 "$ROUNDS"); do
-    a=$(taskset -c 0 wrk -t1 -c32 -d"${DUR}s" -s "$T/post.lua" "http://127.0.0.1:$PORT_A/v1/chat/completions" | awk '/Requests\/sec/{print $2}')
-    b=$(taskset -c 0 wrk -t1 -c32 -d"${DUR}s" -s "$T/post.lua" "http://127.0.0.1:$PORT_B/v1/chat/completions" | awk '/Requests\/sec/{print $2}')
-    echo "$model round $r: A=$a req/s  B=$b req/s"
+    read -r a acpu < <(run "$PORT_A" "$PID_A")
+    read -r b bcpu < <(run "$PORT_B" "$PID_B")
+    echo "$model ${BODY_BYTES:-small} round $r: A=$a req/s ($acpu ms CPU/1k)  B=$b req/s ($bcpu ms CPU/1k)"
   done
 done

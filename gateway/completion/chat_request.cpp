@@ -1,53 +1,63 @@
 #include "gateway/completion/chat_request.hpp"
 
+#include <simdjson.h>
+
+#include <cstdint>
+
+#include "gateway/http/json_text.hpp"
 #include "gateway/http/request_checks.hpp"
 
 namespace gw::chat {
 
 namespace {
 
+using nlohmann::json;
+
+// ---- what a bad body is told: one wording for both readers below ----
+
 // What a nlohmann exception says, from its first word: "[json.exception.parse_error.101] parse
 // error at line 1, column 2: ..." -> "parse error at line 1, column 2: ...".
-std::string reason_of(const nlohmann::json::exception& e) {
+std::string reason_of(const json::exception& e) {
   std::string what = e.what();
   if (auto p = what.find("] "); p != std::string::npos) what.erase(0, p + 2);
   return what;
 }
 
-std::variant<ChatRequest, http::OpenAiError> parse_and_check(std::string_view body) {
-  ChatRequest r;
-  if (auto err = http::nesting_too_deep(body)) return *err;
-  r.json = nlohmann::json::parse(body);  // throws: see parse_chat_request
-  if (!r.json.is_object()) return http::invalid_request("request body must be a JSON object", "");
-  const auto& j = r.json;
+http::OpenAiError not_an_object() {
+  return http::invalid_request("request body must be a JSON object", "");
+}
 
+http::OpenAiError messages_missing() {
+  return http::invalid_request("'messages' is a required property", "messages");
+}
+
+http::OpenAiError messages_not_a_list() {
+  return http::invalid_request("'messages' must be a non-empty array", "messages");
+}
+
+// messages[i] has no string `role` (`role_ok` false), or a content that is not text, parts or null.
+std::optional<http::OpenAiError> message_error(std::size_t i, bool role_ok, bool content_ok) {
+  const std::string at = "messages[" + std::to_string(i) + "]";
+  if (!role_ok) return http::invalid_request(at + " must be an object with a string 'role'", at);
+  if (!content_ok) {
+    return http::invalid_request(at + ".content must be a string or an array", at + ".content");
+  }
+  return std::nullopt;
+}
+
+// ---- the checks of the members other than messages, on a tree (whole, or the small one) ----
+
+std::optional<http::OpenAiError> read_model(const json& j, ChatRequest& r) {
   auto model = http::requested_model(j);
   if (auto* err = std::get_if<http::OpenAiError>(&model)) return *err;
   r.model = std::get<std::string>(std::move(model));
+  return std::nullopt;
+}
 
-  auto messages = j.find("messages");
-  if (messages == j.end())
-    return http::invalid_request("'messages' is a required property", "messages");
-  if (!messages->is_array() || messages->empty()) {
-    return http::invalid_request("'messages' must be a non-empty array", "messages");
-  }
-  for (std::size_t i = 0; i < messages->size(); ++i) {
-    const auto& m = (*messages)[i];
-    auto role = m.is_object() ? m.find("role") : m.end();
-    if (!m.is_object() || role == m.end() || !role->is_string()) {
-      return http::invalid_request(
-          "messages[" + std::to_string(i) + "] must be an object with a string 'role'",
-          "messages[" + std::to_string(i) + "]");
-    }
-    auto content = m.find("content");
-    if (content != m.end() && !content->is_string() && !content->is_array() &&
-        !content->is_null()) {
-      return http::invalid_request(
-          "messages[" + std::to_string(i) + "].content must be a string or an array",
-          "messages[" + std::to_string(i) + "].content");
-    }
-  }
+// The count members: a non-negative integer when set.
+constexpr const char* kCountKeys[] = {"max_tokens", "max_completion_tokens", "n"};
 
+std::optional<http::OpenAiError> read_options(const json& j, ChatRequest& r) {
   auto flags = http::stream_flags(j);
   if (auto* err = std::get_if<http::OpenAiError>(&flags)) return *err;
   r.stream = std::get<http::StreamFlags>(flags).stream;
@@ -56,7 +66,7 @@ std::variant<ChatRequest, http::OpenAiError> parse_and_check(std::string_view bo
     if (!lp->is_boolean()) return http::invalid_request("'logprobs' must be a boolean", "logprobs");
     r.logprobs = lp->get<bool>();
   }
-  for (const char* key : {"max_tokens", "max_completion_tokens", "n"}) {
+  for (const char* key : kCountKeys) {
     if (auto v = j.find(key); v != j.end() && !v->is_null() && !v->is_number_unsigned()) {
       return http::invalid_request(std::string("'") + key + "' must be a non-negative integer",
                                    key);
@@ -65,23 +75,213 @@ std::variant<ChatRequest, http::OpenAiError> parse_and_check(std::string_view bo
   if (auto t = j.find("temperature"); t != j.end() && !t->is_null() && !t->is_number()) {
     return http::invalid_request("'temperature' must be a number", "temperature");
   }
+  return std::nullopt;
+}
+
+// ---- the exact reader: nlohmann's tree of the whole body ----
+// Used when the fast reader cannot decide: nlohmann words every parse error, and it accepts a
+// few bodies simdjson refuses (integers beyond 64 bits, a leading byte-order mark).
+
+std::optional<http::OpenAiError> check_messages(const json& j) {
+  auto messages = j.find("messages");
+  if (messages == j.end()) return messages_missing();
+  if (!messages->is_array() || messages->empty()) return messages_not_a_list();
+  for (std::size_t i = 0; i < messages->size(); ++i) {
+    const auto& m = (*messages)[i];
+    auto role = m.is_object() ? m.find("role") : m.end();
+    const bool role_ok = m.is_object() && role != m.end() && role->is_string();
+    auto content = role_ok ? m.find("content") : m.end();
+    const bool content_ok =
+        content == m.end() || content->is_string() || content->is_array() || content->is_null();
+    if (auto err = message_error(i, role_ok, content_ok)) return err;
+  }
+  return std::nullopt;
+}
+
+std::variant<ChatRequest, http::OpenAiError> check_tree(json tree) {
+  if (!tree.is_object()) return not_an_object();
+  ChatRequest r;
+  r.has_stream_options = tree.contains("stream_options");
+  if (auto err = read_model(tree, r)) return *err;
+  if (auto err = check_messages(tree)) return *err;
+  if (auto err = read_options(tree, r)) return *err;
+  r.json = std::move(tree);
+  return r;
+}
+
+std::variant<ChatRequest, http::OpenAiError> parse_with_tree(std::string_view body) {
+  // The whole exception family, not only parse_error (a number out of range, 1e999, throws
+  // out_of_range), is the client's 400, never an exception escaping into the session.
+  try {
+    return check_tree(json::parse(body));
+  } catch (const json::parse_error& e) {
+    return http::make_error(400, "request body is not valid JSON: " + reason_of(e), "invalid_json");
+  } catch (const json::exception& e) {
+    return http::make_error(400, "request body is not usable JSON: " + reason_of(e),
+                            "invalid_json");
+  }
+}
+
+// ---- the fast reader: simdjson validates the whole body (UTF-8, strings, numbers, structure)
+// at GB/s, and only the members the checks read become a (small) tree ----
+
+// Buffers of a fresh parser: a typical chat body; they grow on demand.
+constexpr std::size_t kInitialParserBytes = 64 * 1024;
+
+// One simdjson parser per thread, reused: its buffers grow to the largest body seen (bounded by
+// server.max_body_bytes) instead of being allocated per request. It refuses a body nested deeper
+// than kMaxJsonDepth, counting exactly as http::nesting_too_deep does (brackets outside strings,
+// at most kMaxJsonDepth accepted), so a body it accepts needs no separate depth scan.
+simdjson::dom::parser& thread_parser() {
+  thread_local simdjson::dom::parser parser;
+  thread_local bool allocated =
+      parser.allocate(kInitialParserBytes, http::kMaxJsonDepth) == simdjson::SUCCESS;
+  (void)allocated;  // if not, parse() allocates later, at simdjson's default depth
+  return parser;
+}
+
+bool depth_limited() {
+  return thread_parser().max_depth() == http::kMaxJsonDepth;
+}
+
+json tree_of(simdjson::dom::element e) {
+  using Type = simdjson::dom::element_type;
+  switch (e.type()) {
+    case Type::OBJECT: {
+      json object = json::object();
+      const simdjson::dom::object members = e.get_object().value_unsafe();
+      // operator[] assigns: a repeated key keeps its last value, as nlohmann's parser does.
+      for (auto member : members) object[std::string(member.key)] = tree_of(member.value);
+      return object;
+    }
+    case Type::ARRAY: {
+      json array = json::array();
+      const simdjson::dom::array items = e.get_array().value_unsafe();
+      for (auto item : items) array.push_back(tree_of(item));
+      return array;
+    }
+    case Type::STRING:
+      return std::string(e.get_string().value_unsafe());
+    case Type::INT64: {
+      // nlohmann reads an integer without a minus sign as unsigned.
+      const std::int64_t v = e.get_int64().value_unsafe();
+      return v >= 0 ? json(static_cast<std::uint64_t>(v)) : json(v);
+    }
+    case Type::UINT64:
+      return e.get_uint64().value_unsafe();
+    case Type::DOUBLE:
+      return e.get_double().value_unsafe();
+    case Type::BOOL:
+      return e.get_bool().value_unsafe();
+    case Type::NULL_VALUE:
+      break;
+  }
+  return nullptr;
+}
+
+bool is_count_key(std::string_view key) {
+  for (const char* k : kCountKeys) {
+    if (key == k) return true;
+  }
+  return false;
+}
+
+// The top level as the checks need it: every member but `messages` as a small tree (each a
+// scalar or a small object in practice), `messages` left in simdjson's document.
+struct TopLevel {
+  json members = json::object();
+  std::optional<simdjson::dom::element> messages;  // the last "messages", as nlohmann keeps it
+  // simdjson reads "-0" and "0" alike; nlohmann does not (integer vs unsigned), and a count
+  // member's check tells them apart: such a body goes to the exact reader.
+  bool ambiguous = false;
+};
+
+TopLevel read_top_level(simdjson::dom::object root) {
+  TopLevel top;
+  for (auto member : root) {
+    if (member.key == "messages") {
+      top.messages = member.value;
+      continue;
+    }
+    if (is_count_key(member.key) && member.value.type() == simdjson::dom::element_type::INT64 &&
+        member.value.get_int64().value_unsafe() == 0) {
+      top.ambiguous = true;
+    }
+    top.members[std::string(member.key)] = tree_of(member.value);
+  }
+  return top;
+}
+
+// nlohmann's check_messages, on simdjson's document; a repeated key counts with its last value.
+std::optional<http::OpenAiError> check_messages(std::optional<simdjson::dom::element> messages) {
+  if (!messages) return messages_missing();
+  simdjson::dom::array list;
+  if (messages->get_array().get(list) != simdjson::SUCCESS || list.size() == 0) {
+    return messages_not_a_list();
+  }
+  std::size_t i = 0;
+  for (auto m : list) {
+    std::optional<simdjson::dom::element> role, content;
+    simdjson::dom::object fields;
+    const bool object = m.get_object().get(fields) == simdjson::SUCCESS;
+    if (object) {
+      for (auto field : fields) {
+        if (field.key == "role") role = field.value;
+        if (field.key == "content") content = field.value;
+      }
+    }
+    const bool role_ok = object && role && role->is_string();
+    const bool content_ok =
+        !content || content->is_string() || content->is_array() || content->is_null();
+    if (auto err = message_error(i, role_ok, content_ok)) return err;
+    ++i;
+  }
+  return std::nullopt;
+}
+
+// nullopt when simdjson refuses the body or cannot tell what nlohmann would say: the exact
+// reader then decides (and words a parse error).
+std::optional<std::variant<ChatRequest, http::OpenAiError>> parse_fast(std::string_view body) {
+  simdjson::dom::element root;
+  if (thread_parser().parse(body.data(), body.size()).get(root) != simdjson::SUCCESS) {
+    return std::nullopt;
+  }
+  simdjson::dom::object object;
+  if (root.get_object().get(object) != simdjson::SUCCESS) return not_an_object();
+  TopLevel top = read_top_level(object);
+  if (top.ambiguous) return std::nullopt;
+  ChatRequest r;
+  r.has_stream_options = top.members.contains("stream_options");
+  if (auto err = read_model(top.members, r)) return *err;
+  if (auto err = check_messages(top.messages)) return *err;
+  if (auto err = read_options(top.members, r)) return *err;
   return r;
 }
 
 }  // namespace
 
 std::variant<ChatRequest, http::OpenAiError> parse_chat_request(std::string_view body) {
-  // The one place a client's JSON can fail to parse or convert: the whole exception family,
-  // not only parse_error (a number out of range, 1e999, throws out_of_range), is the client's
-  // 400, never an exception escaping into the session.
-  try {
-    return parse_and_check(body);
-  } catch (const nlohmann::json::parse_error& e) {
-    return http::make_error(400, "request body is not valid JSON: " + reason_of(e), "invalid_json");
-  } catch (const nlohmann::json::exception& e) {
-    return http::make_error(400, "request body is not usable JSON: " + reason_of(e),
-                            "invalid_json");
+  // simdjson is not recursive and refuses what is too deep (see thread_parser).
+  if (!depth_limited()) {
+    if (auto err = http::nesting_too_deep(body)) return *err;
   }
+  if (auto fast = parse_fast(body)) return std::move(*fast);
+  // Depth first: a deep body never reaches nlohmann's recursive reader.
+  if (auto err = http::nesting_too_deep(body)) return *err;
+  return parse_with_tree(body);
+}
+
+json json_tree(std::string_view body) {
+  simdjson::dom::element root;
+  if (thread_parser().parse(body.data(), body.size()).get(root) == simdjson::SUCCESS) {
+    return tree_of(root);
+  }
+  return json::parse(body, nullptr, false);  // what simdjson refuses and nlohmann accepted
+}
+
+json& load_json(ChatRequest& request, std::string_view body) {
+  if (request.json.is_null()) request.json = json_tree(body);
+  return request.json;
 }
 
 }  // namespace gw::chat

@@ -14,14 +14,16 @@ std::string direct_body(const ChatRequest& request, const config::Model& model,
   edits.drop_usage = add_usage;
   if (model.upstream_model == request.model) {
     if (!add_usage) return client_body;
-    if (!request.json.contains("stream_options")) {
+    // (The passthrough endpoints fill `json` and not has_stream_options.)
+    if (!request.has_stream_options && !request.json.contains("stream_options")) {
       // Splice the member in after the opening brace: still the client's bytes otherwise.
       auto brace = client_body.find('{');
       client_body.insert(brace + 1, kIncludeUsage);
       return client_body;
     }
   }
-  nlohmann::json j = request.json;
+  // The body must change: only now is it read into a tree (parse_chat_request does not build one).
+  nlohmann::json j = request.json.is_null() ? json_tree(client_body) : request.json;
   j["model"] = model.upstream_model;
   if (add_usage) j["stream_options"]["include_usage"] = true;
   return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);

@@ -28,6 +28,11 @@ void handle_body(const std::string& body) {
     return;
   }
   auto& req = std::get<gw::chat::ChatRequest>(parsed);
+  gw::chat::StreamEdits direct_edits;
+  gw::config::Model same;
+  same.name = same.upstream_model = req.model;
+  (void)gw::chat::direct_body(req, same, body, direct_edits);  // before the tree exists, as served
+  gw::chat::load_json(req, body);                              // as the routed path does
   if (auto messages = req.json.find("messages"); messages != req.json.end()) {
     (void)gw::policies::prompt_stats(*messages);
   }

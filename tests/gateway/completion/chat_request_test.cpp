@@ -3,6 +3,9 @@
 #include <gtest/gtest.h>
 
 #include <string>
+#include <vector>
+
+#include "gateway/http/request_checks.hpp"
 
 namespace gw::chat {
 namespace {
@@ -19,7 +22,22 @@ TEST(ParseChatRequest, ValidMinimal) {
   EXPECT_FALSE(req->stream);
   EXPECT_FALSE(req->include_usage);
   EXPECT_FALSE(req->logprobs);
-  EXPECT_EQ(req->json["messages"][0]["content"], "hi");
+  EXPECT_FALSE(req->has_stream_options);
+  // Validated and read without a tree; load_json builds it from the same bytes on demand.
+  EXPECT_TRUE(req->json.is_null());
+}
+
+TEST(ParseChatRequest, LoadJsonBuildsTheTreeOnce) {
+  const std::string body =
+      R"({"model":"m","messages":[{"role":"user","content":"hi"}],"n":1,"t":-2,"f":1.5,"o":{"a":[null,true]}})";
+  auto r = parse_chat_request(body);
+  auto* req = std::get_if<ChatRequest>(&r);
+  ASSERT_TRUE(req);
+  const auto& tree = load_json(*req, body);
+  EXPECT_EQ(tree, nlohmann::json::parse(body));
+  EXPECT_TRUE(tree["n"].is_number_unsigned());  // as nlohmann reads it
+  EXPECT_TRUE(tree["t"].is_number_integer());
+  EXPECT_EQ(&load_json(*req, "ignored once built"), &req->json);
 }
 
 TEST(ParseChatRequest, FlagsParsed) {
@@ -192,6 +210,159 @@ TEST(ParseChatRequest, OverflowingNumbersAre400NotExceptions) {
     EXPECT_EQ(e->status, 400u);
     EXPECT_EQ(e->code, "invalid_json");
   }
+}
+
+// The reader before simdjson, verbatim: every body must get the same verdict, fields and error
+// wording from parse_chat_request as from this.
+std::variant<ChatRequest, http::OpenAiError> reference_parse(std::string_view body) {
+  auto reason_of = [](const nlohmann::json::exception& e) {
+    std::string what = e.what();
+    if (auto p = what.find("] "); p != std::string::npos) what.erase(0, p + 2);
+    return what;
+  };
+  try {
+    ChatRequest r;
+    if (auto err = http::nesting_too_deep(body)) return *err;
+    r.json = nlohmann::json::parse(body);
+    if (!r.json.is_object()) return http::invalid_request("request body must be a JSON object", "");
+    const auto& j = r.json;
+    auto model = http::requested_model(j);
+    if (auto* err = std::get_if<http::OpenAiError>(&model)) return *err;
+    r.model = std::get<std::string>(std::move(model));
+    auto messages = j.find("messages");
+    if (messages == j.end())
+      return http::invalid_request("'messages' is a required property", "messages");
+    if (!messages->is_array() || messages->empty()) {
+      return http::invalid_request("'messages' must be a non-empty array", "messages");
+    }
+    for (std::size_t i = 0; i < messages->size(); ++i) {
+      const auto& m = (*messages)[i];
+      auto role = m.is_object() ? m.find("role") : m.end();
+      if (!m.is_object() || role == m.end() || !role->is_string()) {
+        return http::invalid_request(
+            "messages[" + std::to_string(i) + "] must be an object with a string 'role'",
+            "messages[" + std::to_string(i) + "]");
+      }
+      auto content = m.find("content");
+      if (content != m.end() && !content->is_string() && !content->is_array() &&
+          !content->is_null()) {
+        return http::invalid_request(
+            "messages[" + std::to_string(i) + "].content must be a string or an array",
+            "messages[" + std::to_string(i) + "].content");
+      }
+    }
+    auto flags = http::stream_flags(j);
+    if (auto* err = std::get_if<http::OpenAiError>(&flags)) return *err;
+    r.stream = std::get<http::StreamFlags>(flags).stream;
+    r.include_usage = std::get<http::StreamFlags>(flags).include_usage;
+    if (auto lp = j.find("logprobs"); lp != j.end() && !lp->is_null()) {
+      if (!lp->is_boolean())
+        return http::invalid_request("'logprobs' must be a boolean", "logprobs");
+      r.logprobs = lp->get<bool>();
+    }
+    for (const char* key : {"max_tokens", "max_completion_tokens", "n"}) {
+      if (auto v = j.find(key); v != j.end() && !v->is_null() && !v->is_number_unsigned()) {
+        return http::invalid_request(std::string("'") + key + "' must be a non-negative integer",
+                                     key);
+      }
+    }
+    if (auto t = j.find("temperature"); t != j.end() && !t->is_null() && !t->is_number()) {
+      return http::invalid_request("'temperature' must be a number", "temperature");
+    }
+    return r;
+  } catch (const nlohmann::json::parse_error& e) {
+    return http::make_error(400, "request body is not valid JSON: " + reason_of(e), "invalid_json");
+  } catch (const nlohmann::json::exception& e) {
+    return http::make_error(400, "request body is not usable JSON: " + reason_of(e),
+                            "invalid_json");
+  }
+}
+
+void expect_same_as_reference(const std::string& body) {
+  SCOPED_TRACE(body);
+  auto got = parse_chat_request(body);
+  auto want = reference_parse(body);
+  ASSERT_EQ(got.index(), want.index())
+      << (error_of(got) ? error_of(got)->message : "accepted") << " vs "
+      << (error_of(want) ? error_of(want)->message : "accepted");
+  if (const auto* e = error_of(got)) {
+    EXPECT_EQ(e->body(), error_of(want)->body());  // the bytes the client gets
+    EXPECT_EQ(e->status, error_of(want)->status);
+    return;
+  }
+  auto& g = std::get<ChatRequest>(got);
+  const auto& w = std::get<ChatRequest>(want);
+  EXPECT_EQ(g.model, w.model);
+  EXPECT_EQ(g.stream, w.stream);
+  EXPECT_EQ(g.include_usage, w.include_usage);
+  EXPECT_EQ(g.logprobs, w.logprobs);
+  EXPECT_EQ(g.has_stream_options, w.json.contains("stream_options"));
+  EXPECT_EQ(load_json(g, body).dump(), w.json.dump());
+}
+
+// Bodies where two JSON readers could part: repeated keys (the last one counts), "-0" against
+// "0" for counts, integers beyond 64 bits, a byte-order mark, escapes in keys, broken UTF-8 and
+// surrogates, trailing bytes, and every rejected shape above.
+TEST(ParseChatRequest, SameVerdictAndWordingAsTheTreeReader) {
+  const std::string ok = R"("messages":[{"role":"user","content":"hi"}])";
+  std::vector<std::string> bodies = {
+      R"({"model":"m",)" + ok + "}",
+      R"({"model":5,"model":"m",)" + ok + "}",
+      R"({"model":"m","model":"",)" + ok + "}",
+      R"({"model":"m","messages":[],"messages":[{"role":"user"}]})",
+      R"({"model":"m","messages":[{"role":"user"}],"messages":"x"})",
+      R"({"model":"m","messages":[{"role":1,"role":"user","content":5,"content":"x"}]})",
+      R"({"model":"m","messages":[{"role":"user","role":2}]})",
+      R"({"model":"m","messages":[{"role":"user"},{"role":"user","content":{}}]})",
+      R"({"mod\u0065l":"m",)" + ok + "}",
+      R"({"model":"\u006d",)" + ok + "}",
+      R"({"model":"m",)" + ok + R"(,"max_tokens":0})",
+      R"({"model":"m",)" + ok + R"(,"max_tokens":-0})",
+      R"({"model":"m",)" + ok + R"(,"n":-0,"n":1})",
+      R"({"model":"m",)" + ok + R"(,"max_completion_tokens":-0.0})",
+      R"({"model":"m",)" + ok + R"(,"temperature":-0})",
+      R"({"model":"m",)" + ok + R"(,"max_tokens":18446744073709551615})",
+      R"({"model":"m",)" + ok + R"(,"max_tokens":18446744073709551616})",
+      R"({"model":"m",)" + ok + R"(,"max_tokens":-9223372036854775809})",
+      R"({"model":"m",)" + ok + R"(,"x":123456789012345678901234567890})",
+      R"({"model":"m",)" + ok + R"(,"temperature":1e308,"x":1e-400})",
+      R"({"model":"m",)" + ok + R"(,"x":1e999})",
+      "\xEF\xBB\xBF"
+      R"({"model":"m",)" +
+          ok + "}",
+      R"({"model":"m",)" + ok + R"(,"x":"\ud800"})",
+      R"({"model":"m",)" + ok + R"(,"x":"\ud83d\ude00"})",
+      R"({"model":"m",)" + ok + ",\"x\":\"\xff\"}",
+      R"({"model":"m",)" + ok + ",\"x\":\"\xed\xa0\x80\"}",
+      R"({"model":"m",)" + ok + ",\"x\":\"\x01\"}",
+      R"({"model":"m",)" + ok + "} x",
+      R"({"model":"m",)" + ok + "}\n\t ",
+      std::string(R"({"model":"m",)") + ok + "}" + std::string(1, '\0'),
+      R"({"model":"m",)" + ok + R"(,"stream":true,"stream_options":null})",
+      R"({"model":"m",)" + ok + R"(,"stream":null,"stream_options":{}})",
+      R"({"model":"m",)" + ok + R"(,"stream_options":{"include_usage":"x","include_usage":true}})",
+      R"({"model":"m",)" + ok + R"(,"stream":"x","stream":true,"logprobs":false})",
+      R"({"model":"m",)" + ok + R"(,"stream":1,"temperature":"x"})",
+      R"({"model":"m",)" + ok +
+          R"(,"tools":[{"type":"function"}],"response_format":{"type":"json_object"}})",
+      "",
+      " ",
+      "{}",
+      "[]",
+      "null",
+      "1",
+      "\"s\"",
+      "{",
+      R"({"model":"m",})",
+      "\n{\n\"model\": [}\n",
+  };
+  for (const char* body : {"[1,2]", "\"hi\"", "null"}) bodies.emplace_back(body);
+  for (int depth : {63, 64, 65}) {  // the depth limit, counted alike (the body is 1 level)
+    bodies.push_back(R"({"model":"m",)" + ok + R"(,"x":)" + std::string(depth - 1, '[') +
+                     std::string(depth - 1, ']') + "}");
+    bodies.push_back(R"({"model":"m",)" + ok + R"(,"x":)" + std::string(depth - 1, '[') + "}");
+  }
+  for (const auto& body : bodies) expect_same_as_reference(body);
 }
 
 }  // namespace

@@ -18,6 +18,13 @@ ChatRequest request(const std::string& body) {
   return std::get<ChatRequest>(std::move(r));
 }
 
+// As the routed path has it: with the tree built (parse_chat_request does not build it).
+ChatRequest loaded(const std::string& body) {
+  ChatRequest r = request(body);
+  load_json(r, body);
+  return r;
+}
+
 config::Model model(std::string name, std::string upstream_model) {
   config::Model m;
   m.name = std::move(name);
@@ -35,6 +42,17 @@ TEST(DirectBody, SameModelNoStreamIsClientBytes) {
   edits.drop_usage = true;  // reset by direct_body
   EXPECT_EQ(direct_body(request(body), model("small", "small"), body, edits), body);
   EXPECT_FALSE(edits.drop_usage);
+}
+
+// The direct path relays the client's bytes: no tree is built, before or after.
+TEST(DirectBody, RelayedBodyBuildsNoTree) {
+  const std::string body =
+      R"({"model":"small","stream":true,"messages":[{"role":"user","content":"hi"}]})";
+  ChatRequest r = request(body);
+  EXPECT_TRUE(r.json.is_null());
+  StreamEdits edits;
+  (void)direct_body(r, model("small", "small"), body, edits);
+  EXPECT_TRUE(r.json.is_null());
 }
 
 TEST(DirectBody, SameModelStreamWithUsageIsClientBytes) {
@@ -117,7 +135,7 @@ const std::string kAuto =
     R"({"model":"auto","messages":[{"role":"user","content":"hi"}],"temperature":0.3,"stream":true,"stream_options":{"include_usage":false}})";
 
 TEST(RoutedBody, NonStreamLegWithLogprobs) {
-  auto j = json::parse(routed_body(request(kAuto), model("small", "qwen2.5:0.5b"),
+  auto j = json::parse(routed_body(loaded(kAuto), model("small", "qwen2.5:0.5b"),
                                    /*stream=*/false, /*want_logprobs=*/true));
   EXPECT_EQ(j["model"], "qwen2.5:0.5b");
   EXPECT_EQ(j["stream"], false);
@@ -128,7 +146,7 @@ TEST(RoutedBody, NonStreamLegWithLogprobs) {
 }
 
 TEST(RoutedBody, StreamLegAsksForUsage) {
-  auto j = json::parse(routed_body(request(kAuto), model("big", "big"), true, false));
+  auto j = json::parse(routed_body(loaded(kAuto), model("big", "big"), true, false));
   EXPECT_EQ(j["model"], "big");
   EXPECT_EQ(j["stream"], true);
   EXPECT_EQ(j["stream_options"]["include_usage"], true);
@@ -138,7 +156,7 @@ TEST(RoutedBody, StreamLegAsksForUsage) {
 TEST(RoutedBody, ClientLogprobsKept) {
   const std::string body =
       R"({"model":"auto","messages":[{"role":"user","content":"hi"}],"logprobs":true,"top_logprobs":2})";
-  auto j = json::parse(routed_body(request(body), model("big", "big"), false, false));
+  auto j = json::parse(routed_body(loaded(body), model("big", "big"), false, false));
   EXPECT_EQ(j["logprobs"], true);
   EXPECT_EQ(j["top_logprobs"], 2);
 }
@@ -146,7 +164,7 @@ TEST(RoutedBody, ClientLogprobsKept) {
 TEST(RoutedBody, MessagesReplaced) {
   json messages =
       json::parse(R"([{"role":"system","content":"be brief"},{"role":"user","content":"hi"}])");
-  auto j = json::parse(routed_body(request(kAuto), model("big", "big"), false, false, &messages));
+  auto j = json::parse(routed_body(loaded(kAuto), model("big", "big"), false, false, &messages));
   EXPECT_EQ(j["messages"], messages);
 }
 
@@ -157,20 +175,20 @@ TEST(RoutedEdits, Table) {
   const std::string stream_usage_logprobs =
       R"({"model":"auto","stream":true,"stream_options":{"include_usage":true},"logprobs":true,"messages":[{"role":"user","content":"hi"}]})";
 
-  auto e = routed_edits(request(plain), model("small", "small"), false);
+  auto e = routed_edits(loaded(plain), model("small", "small"), false);
   EXPECT_FALSE(e.any());
 
-  e = routed_edits(request(plain), model("small", "qwen2.5:0.5b"), true);
+  e = routed_edits(loaded(plain), model("small", "qwen2.5:0.5b"), true);
   EXPECT_EQ(e.model, "small");
   EXPECT_TRUE(e.strip_logprobs);
   EXPECT_FALSE(e.drop_usage);
 
-  e = routed_edits(request(stream_no_usage), model("big", "big"), false);
+  e = routed_edits(loaded(stream_no_usage), model("big", "big"), false);
   EXPECT_EQ(e.model, "");
   EXPECT_FALSE(e.strip_logprobs);
   EXPECT_TRUE(e.drop_usage);
 
-  e = routed_edits(request(stream_usage_logprobs), model("big", "big"), true);
+  e = routed_edits(loaded(stream_usage_logprobs), model("big", "big"), true);
   EXPECT_FALSE(e.strip_logprobs);  // the client asked for them
   EXPECT_FALSE(e.drop_usage);      // and for usage
 }
