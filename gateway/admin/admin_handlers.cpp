@@ -35,11 +35,6 @@ net::awaitable<ProbeOutcome> probe(upstream::Pool& pool, const config::Model& mo
   co_return out;
 }
 
-// One probe per upstream (scheme, host, port): models sharing one are probed once.
-std::string upstream_key(const config::UpstreamUrl& u) {
-  return (u.tls ? "https://" : "http://") + u.host + ":" + std::to_string(u.port);
-}
-
 }  // namespace
 
 net::awaitable<void> handle_healthz(Exchange& ex) {
@@ -51,13 +46,14 @@ net::awaitable<void> handle_readyz(Exchange& ex) {
   const auto deadline = Clock::now() + std::chrono::milliseconds(kReadyProbeTimeoutMs);
   auto executor = co_await net::this_coro::executor;
 
-  std::map<std::string, std::size_t> probe_of;  // upstream key -> index into `probes`
+  // One probe per upstream (Pool::key_of): models sharing one are probed once.
+  std::map<std::string, std::size_t> probe_of;  // upstream -> index into `probes`
   std::vector<std::size_t> model_probe;         // parallel to `models`
   using ProbeOp = decltype(net::co_spawn(executor, probe(ex.deps.pool, models.front(), deadline),
                                          net::deferred));
   std::vector<ProbeOp> probes;
   for (const auto& m : models) {
-    auto [it, added] = probe_of.emplace(upstream_key(m.url), probes.size());
+    auto [it, added] = probe_of.emplace(upstream::Pool::key_of(m.url), probes.size());
     if (added) {
       probes.push_back(net::co_spawn(executor, probe(ex.deps.pool, m, deadline), net::deferred));
     }
@@ -80,7 +76,7 @@ net::awaitable<void> handle_readyz(Exchange& ex) {
     upstreams[m.name] = ok;
     any = any || ok;
     if (!ok) {
-      failing[m.name] = {{"upstream", upstream_key(m.url)},
+      failing[m.name] = {{"upstream", upstream::Pool::key_of(m.url)},
                          {"error", std::string(upstream::to_string(outcome.error))},
                          {"detail", outcome.detail}};
     }

@@ -58,8 +58,10 @@ class Pool {
 
   std::size_t idle_count() const;
 
- private:
+  // One pool entry (and one /readyz probe) per upstream: "scheme://host:port".
   static std::string key_of(const config::UpstreamUrl& u);
+
+ private:
   // Closes connections past their idle_until; re-arms the timer for the next one.
   void reap();
   void arm_reaper(const net::any_io_executor& ex, Clock::time_point at);
