@@ -56,9 +56,9 @@ perf record -e cpu-clock -F 2000 --call-graph dwarf,16384 -p "$GW_PID" -o "$OUT/
   >"$T/perf.log" 2>&1
 wait "$WRK" || true
 perf report -i "$OUT/$NAME.perf.data" --no-children --sort symbol --stdio --percent-limit 0.7 -g none 2>/dev/null \
-  | grep -v '^$' >"$OUT/$NAME-self.txt"
+  | sed -E 's/ +- +- *$//; s/[[:space:]]+$//' | grep -v '^$' >"$OUT/$NAME-self.txt"
 perf report -i "$OUT/$NAME.perf.data" --children --sort symbol --stdio --percent-limit 4 -g none 2>/dev/null \
-  | grep -v '^$' >"$OUT/$NAME-children.txt"
+  | sed -E 's/ +- +- *$//; s/[[:space:]]+$//' | grep -v '^$' >"$OUT/$NAME-children.txt"
 grep -E 'Requests/sec|Non-2xx|Socket' "$OUT/$NAME-wrk.txt" || true
 echo "== self time (top) =="
 grep -v '^#' "$OUT/$NAME-self.txt" | head -40

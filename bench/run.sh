@@ -10,7 +10,8 @@
 # Knobs (environment): ROUNDS (3), DUR (5, seconds per wrk run), RATE (1000, req/s for the
 # latency run), LOAD_CPU (0) and SUT_CPU (1) for taskset, BUILD_DIR (build-release),
 # HOLD_COUNTS ("1000 10000"), SIZES (request body bytes, "1000 32000 256000 1000000"),
-# SIZE_CONNS (8, connections for the size runs), STAGES (all of "throughput latency streaming
+# SIZE_CONNS (8, connections for the size runs), GATEWAY_LABEL (the gateway's version in the
+# report; default: git describe of this tree), STAGES (all of "throughput latency streaming
 # cpu sizes logging threads hold abort"; a subset for development), RESULTS (build-release/bench).
 # Method and results: docs/benchmarks.md; profile with bench/profile.sh.
 #
@@ -459,7 +460,7 @@ cp "$T/nginx/logs/error.log" "$RESULTS/nginx-error.log" 2>/dev/null || true
   echo "kernel=$(uname -r)"
   echo "mem=$(awk '/MemTotal/{printf "%.1f GiB", $2/1048576}' /proc/meminfo)"
   echo "loadavg_end=$(cut -d' ' -f1-3 /proc/loadavg)"
-  echo "gateway=$(git -C "$ROOT" describe --always --dirty 2>/dev/null || echo unknown)"
+  echo "gateway=${GATEWAY_LABEL:-$(git -C "$ROOT" describe --always --dirty 2>/dev/null || echo unknown)}"
   echo "nginx=$("$NGINX" -v 2>&1 | sed 's/^nginx version: //')"
   echo "wrk=$(wrk -v 2>&1 | head -1 | awk '{print $2}')"
   echo "rounds=$ROUNDS"; echo "dur=$DUR"; echo "rate=$RATE"; echo "lat_dur=$LAT_DUR"
