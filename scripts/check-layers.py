@@ -2,7 +2,8 @@
 """The layer check: folders form layers, includes only go down, the folder graph has no cycle.
 
     scripts/check-layers.py [ROOT]        check; exit 1 listing FILE:LINE of every offending include
-    scripts/check-layers.py --print       print the layer order (docs/development.md quotes it)
+                                          (and of every CMake link from a folder's library upward)
+    scripts/check-layers.py --print       print the layer order (docs/development.md points here)
     scripts/check-layers.py --graph       print the folder include graph (edge: count, one example)
 
 Registered as the ctest `layers.check`. LAYERS below is the one place the order is written down.
@@ -76,6 +77,28 @@ def scan(root):
                     dst = folder_of(m.group(1))
                     if dst is not None and dst != src:
                         yield rel, lineno, src, m.group(1), dst
+
+
+LIBRARY = re.compile(r"gw_folder_library\(\s*(\S+)(.*?)\)", re.S)
+LINK = re.compile(r"target_link_libraries\(\s*(\S+)(.*?)\)", re.S)
+
+
+def scan_links(root):
+    """Yields (CMakeLists path, line, folder, library, linked library) for the folders' libraries."""
+    library_folder, links = {}, []
+    for top in SOURCE_ROOTS:
+        for lists in sorted((root / top).rglob("CMakeLists.txt")):
+            folder = folder_of(lists.relative_to(root).as_posix())
+            text = lists.read_text(encoding="utf-8", errors="replace")
+            for m in LIBRARY.finditer(text):
+                library_folder[m.group(1)] = folder
+            for m in list(LIBRARY.finditer(text)) + list(LINK.finditer(text)):
+                lineno = text.count("\n", 0, m.start()) + 1
+                for dep in m.group(2).split():
+                    links.append((lists.relative_to(root).as_posix(), lineno, m.group(1), dep))
+    for rel, lineno, lib, dep in links:
+        if lib in library_folder and dep in library_folder:
+            yield rel, lineno, library_folder[lib], lib, dep, library_folder[dep]
 
 
 def find_cycles(edges):
@@ -167,6 +190,12 @@ def main(argv):
                 print(f'{rel}:{lineno}: #include "{inc}": {src} includes its sibling {dst} '
                       f"(both layer {rank[src]})")
                 problems += 1
+
+    for rel, lineno, src, lib, dep, dst in scan_links(root):
+        if src in rank and dst in rank and rank[dst] >= rank[src] and src != dst:
+            print(f"{rel}:{lineno}: {lib} ({src}, layer {rank[src]}) links {dep} ({dst}, "
+                  f"layer {rank[dst]}): a library links only lower layers")
+            problems += 1
 
     for component in find_cycles(edges):
         problems += 1
