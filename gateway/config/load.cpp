@@ -4,12 +4,12 @@
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
+#include <array>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
-#include <sstream>
 
 #include "gateway/config/loader.hpp"
 
@@ -155,10 +155,17 @@ LoadResult load_file(const std::string& path, const EnvLookup& env) {
   }
   std::ifstream in(path, std::ios::binary);
   if (!in) return cannot_read(std::strerror(errno));  // NOLINT(concurrency-mt-unsafe)
-  std::ostringstream text;
-  text << in.rdbuf();
+  // Bounded while reading too: a pipe or a device has no size to check first.
+  std::string text;
+  std::array<char, 64 * 1024> chunk;
+  while (in.read(chunk.data(), chunk.size()) || in.gcount() > 0) {
+    text.append(chunk.data(), static_cast<std::size_t>(in.gcount()));
+    if (text.size() > kMaxConfigFileBytes) {
+      return cannot_read("larger than " + std::to_string(kMaxConfigFileBytes) + " bytes");
+    }
+  }
   if (in.bad()) return cannot_read(std::strerror(errno));  // NOLINT(concurrency-mt-unsafe)
-  return load_string(text.str(), path, env);
+  return load_string(text, path, env);
 }
 
 }  // namespace gw::config

@@ -3,9 +3,15 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <csignal>
 #include <cstdlib>
 #include <map>
 #include <ostream>
+#include <thread>
 
 namespace gw::config {
 namespace {
@@ -545,6 +551,29 @@ TEST(Load, DirectoryIsOneProblem) {
   auto result = load_file(GW_SOURCE_DIR "/config", fake_env());
   EXPECT_THAT(problems_of(result),
               ElementsAre(GW_SOURCE_DIR "/config: cannot read configuration: is a directory"));
+}
+
+// A named pipe has no size to check before reading: the bound holds while reading. (Before, a
+// writer that never stopped grew the loader's buffer without limit.)
+TEST(Load, EndlessPipeIsCutAtTheSizeBound) {
+  const std::string fifo = ::testing::TempDir() + "gw-load-fifo-" + std::to_string(::getpid());
+  ::unlink(fifo.c_str());
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  std::thread writer([&] {
+    const int fd = ::open(fifo.c_str(), O_WRONLY);
+    const std::string line = "# padding padding padding padding padding padding padding\n";
+    // 8 MiB of comments, twice the bound; stops once the reader has closed its end.
+    for (std::size_t written = 0; fd >= 0 && written < 8u * 1024 * 1024; written += line.size()) {
+      if (::write(fd, line.data(), line.size()) < 0) break;
+    }
+    if (fd >= 0) ::close(fd);
+  });
+  ::signal(SIGPIPE, SIG_IGN);
+  auto result = load_file(fifo, fake_env());
+  writer.join();
+  ::unlink(fifo.c_str());
+  EXPECT_THAT(problems_of(result),
+              ElementsAre(fifo + ": cannot read configuration: larger than 4194304 bytes"));
 }
 
 TEST(Problem, FormatsOneBasedPositions) {
