@@ -137,7 +137,7 @@ std::string ResponsesWire::body() const {
   return response_object(true);
 }
 
-std::string ResponsesWire::event(std::string_view type, std::string fields) const {
+std::string ResponsesWire::event(std::string_view type, std::string_view fields) const {
   // `event:` names the type as the API does; data repeats it with the sequence number first.
   std::string out = "event: ";
   out.append(type).append("\ndata: {\"type\":\"").append(type).append("\",\"sequence_number\":");

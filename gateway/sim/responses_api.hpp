@@ -25,7 +25,7 @@ class ResponsesWire : public AnswerWire {
   std::vector<std::string> closing() const override;
 
  private:
-  std::string event(std::string_view type, std::string fields) const;
+  std::string event(std::string_view type, std::string_view fields) const;
   std::string response_object(bool finished) const;
   std::string message_item(bool finished) const;
 

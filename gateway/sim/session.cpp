@@ -231,7 +231,9 @@ class Connection {
 
     const auto ttft = std::chrono::milliseconds(plan.ttft_ms);
     const auto generation = per_token(plan) * static_cast<int64_t>(plan.tokens.size());
-    if (!co_await pause_until(Clock::now() + ttft + generation)) {
+    // Not `if (!co_await ...)`: GCC 12 miscompiles co_await inside a condition.
+    const bool waited = co_await pause_until(Clock::now() + ttft + generation);
+    if (!waited) {
       state_.aborted_streams.fetch_add(1, std::memory_order_relaxed);
       co_return After::close;
     }
@@ -256,14 +258,16 @@ class Connection {
       const size_t stall_at = plan.stall_after ? std::min<size_t>(*plan.stall_after, n) : SIZE_MAX;
       const auto first_token_at = Clock::now() + std::chrono::milliseconds(plan.ttft_ms);
       const auto gap = per_token(plan);
-      if (!co_await flush_then_pause(first_token_at)) co_return aborted();
+      // Each co_await into a local first: GCC 12 miscompiles co_await inside a condition.
+      const bool started = co_await flush_then_pause(first_token_at);
+      if (!started) co_return aborted();
       emit(chunks.role());
       size_t i = 0;
       for (; i < n && i != cut_at && i != stall_at; ++i) {
         // Absolute deadlines: pacing does not drift with write latency.
-        if (!co_await flush_then_pause(first_token_at + gap * static_cast<int64_t>(i))) {
-          co_return aborted();
-        }
+        const bool paced =
+            co_await flush_then_pause(first_token_at + gap * static_cast<int64_t>(i));
+        if (!paced) co_return aborted();
         emit(chunks.token(i));
       }
       if (i == cut_at) {  // abrupt: no final chunk, no [DONE]
@@ -271,7 +275,8 @@ class Connection {
         co_return After::close;
       }
       if (i == stall_at) {
-        if (co_await flush()) co_await stall();
+        const bool flushed = co_await flush();
+        if (flushed) co_await stall();
         co_return After::close;
       }
       // Tool calls after the text, paced like tokens: a first delta with the name, then the
@@ -279,9 +284,10 @@ class Connection {
       size_t step = i;
       for (size_t c = 0; c < plan.tool_calls.size(); ++c) {
         for (const std::string& d : tool_call_deltas(plan.tool_calls[c], c, plan.argument_pieces)) {
-          if (!co_await flush_then_pause(first_token_at + gap * static_cast<int64_t>(step++))) {
-            co_return aborted();
-          }
+          // The step is counted outside the co_await: its operand must be evaluated once.
+          const auto at = first_token_at + gap * static_cast<int64_t>(step++);
+          const bool paced = co_await flush_then_pause(at);
+          if (!paced) co_return aborted();
           emit(chunks.delta(d));
         }
       }
@@ -290,7 +296,8 @@ class Connection {
     if (chat.include_usage && plan.usage) emit(chunks.usage());
     emit(ChunkRenderer::done());
     pending_ += "0\r\n\r\n";  // last chunk
-    if (!co_await flush()) co_return aborted();
+    const bool flushed = co_await flush();
+    if (!flushed) co_return aborted();
     co_return After::keep_open;
   }
 
