@@ -25,6 +25,7 @@ struct JudgedDraft {
   }
   JudgedDraft(const JudgedDraft&) = delete;
   JudgedDraft& operator=(const JudgedDraft&) = delete;
+  ~JudgedDraft() = default;
 };
 
 }  // namespace gw::chat
