@@ -280,7 +280,10 @@ json json_tree(std::string_view body) {
 }
 
 json& load_json(ChatRequest& request, std::string_view body) {
-  if (request.json.is_null()) request.json = json_tree(body);
+  if (request.json.is_null()) {
+    request.json = json_tree(body);
+    request.source.assign(body);
+  }
   return request.json;
 }
 

@@ -22,13 +22,17 @@ struct ChatRequest {
   bool include_usage = false;  // stream_options.include_usage
   bool logprobs = false;
   bool has_stream_options = false;  // "stream_options" is present (null included)
+  // The body's bytes, kept by load_json: a routed leg's body is the client's bytes with a few
+  // top-level members replaced (routed_body), not the tree re-serialised.
+  std::string source;
 };
 
 // Validates the whole body in one linear pass and reads the fields above; the 400 otherwise,
 // worded as nlohmann's parser and the checks word it.
 std::variant<ChatRequest, http::OpenAiError> parse_chat_request(std::string_view body);
 
-// `request.json`, built from `body` (the bytes parse_chat_request accepted) unless already built.
+// `request.json`, built from `body` (the bytes parse_chat_request accepted) unless already built;
+// `request.source` then holds a copy of `body`.
 nlohmann::json& load_json(ChatRequest& request, std::string_view body);
 
 // The tree of a body parse_chat_request accepted.

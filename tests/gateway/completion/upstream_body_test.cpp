@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <string>
+#include <vector>
 
 namespace gw::chat {
 namespace {
@@ -166,6 +167,51 @@ TEST(RoutedBody, MessagesReplaced) {
       json::parse(R"([{"role":"system","content":"be brief"},{"role":"user","content":"hi"}])");
   auto j = json::parse(routed_body(loaded(kAuto), model("big", "big"), false, false, &messages));
   EXPECT_EQ(j["messages"], messages);
+}
+
+// A routed leg's body is the client's bytes with the leg's members replaced: numbers and
+// members the gateway does not set go upstream as sent.
+TEST(RoutedBody, OtherMembersAreTheClientsBytes) {
+  const std::string body =
+      "{ \"model\":\"auto\",\n \"messages\":[{\"role\":\"user\",\"content\":\"a}\\\"{[\"}],"
+      "\"temperature\":0.50,\"metadata\":{\"k\":[1,{\"x\":\"}\"}]},\"stream\":true}";
+  const std::string out = routed_body(loaded(body), model("small", "small"), false, false);
+  EXPECT_NE(out.find("\"temperature\":0.50"), std::string::npos) << out;
+  EXPECT_NE(out.find(R"("metadata":{"k":[1,{"x":"}"}]})"), std::string::npos) << out;
+  auto j = json::parse(out);
+  EXPECT_EQ(j["model"], "small");
+  EXPECT_EQ(j["stream"], false);
+  EXPECT_EQ(j["messages"], json::parse(body)["messages"]);
+}
+
+// Spliced or re-serialised (a request without `source`), the upstream gets the same JSON.
+TEST(RoutedBody, SplicedEqualsReserialised) {
+  const std::vector<std::string> bodies = {
+      kAuto,
+      R"({"model":"auto","messages":[{"role":"user","content":"hi"}],"logprobs":true,"top_logprobs":1})",
+      R"({"model":"auto","messages":[{"role":"user","content":"hi"}],"stream":true,"stream_options":{"include_usage":false,"x":1}})",
+      R"({"model":"auto","messages":[{"role":"user","content":"hi"}],"stream_options":null,"n":1})",
+      R"({"model":"auto","model":"auto","messages":[{"role":"user","content":"hi"}],"temperature":1,"temperature":2})",
+      R"({"mod\u0065l":"auto","messages":[{"role":"user","content":"\\\"}"}],"x\"y":1})",
+      "\n\t{ \"model\" : \"auto\" ,\"messages\" : [ {\"role\":\"user\",\"content\":\"hi\\\\\"} ] , "
+      "\"e\":{} ,\"a\":[] }\n",
+  };
+  const json messages = json::parse(R"([{"role":"user","content":"again"}])");
+  for (const auto& body : bodies) {
+    for (bool stream : {false, true}) {
+      for (bool logprobs : {false, true}) {
+        for (const json* m : {static_cast<const json*>(nullptr), &messages}) {
+          ChatRequest spliced = loaded(body);
+          ChatRequest tree_only = spliced;
+          tree_only.source.clear();
+          const auto cfg = model("small", "qwen2.5:0.5b");
+          EXPECT_EQ(json::parse(routed_body(spliced, cfg, stream, logprobs, m, 2)),
+                    json::parse(routed_body(tree_only, cfg, stream, logprobs, m, 2)))
+              << body << " stream=" << stream << " logprobs=" << logprobs;
+        }
+      }
+    }
+  }
 }
 
 TEST(RoutedEdits, Table) {
