@@ -3,6 +3,7 @@
 // timeouts of `server:`, and hands each to a router.
 
 #include "gateway/exchange/exchange.hpp"
+#include "gateway/server/runtime.hpp"
 
 namespace gw {
 
