@@ -30,6 +30,7 @@ class SseReader {
   explicit SseReader(upstream::ModelStream& stream) : stream_(stream) {}
   SseReader(const SseReader&) = delete;
   SseReader& operator=(const SseReader&) = delete;
+  ~SseReader() = default;
 
   // The next event; waits on the stream only when none is buffered.
   net::awaitable<Next> next();

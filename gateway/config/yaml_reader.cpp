@@ -128,6 +128,7 @@ void YamlReader::read_mapping(const Entry& e, const std::vector<Field>& fields) 
 
 std::string YamlReader::unknown_key_hint(const std::string& key, const std::vector<Field>& fields) {
   std::vector<std::string_view> known;
+  known.reserve(fields.size());
   for (const auto& f : fields) known.push_back(f.key);
   // Secrets never sit in the file: `api_key: sk-…` gets pointed at `api_key_env`.
   std::string env_key = key + "_env";

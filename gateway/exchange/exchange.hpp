@@ -23,6 +23,7 @@ class Exchange final : public ClientResponse {
            Request& req, ServingSnapshot serving);
   Exchange(const Exchange&) = delete;
   Exchange& operator=(const Exchange&) = delete;
+  ~Exchange() = default;
 
   HandlerDeps& deps;
   beast::tcp_stream& client;

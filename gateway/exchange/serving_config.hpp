@@ -21,6 +21,8 @@ struct ServingConfig {
   // Throws std::invalid_argument when the config cannot be served (the loader prevents it).
   // `metrics` may be null (no recording).
   ServingConfig(config::Snapshot c, Metrics* metrics);
+  ServingConfig(const ServingConfig&) = delete;
+  ServingConfig& operator=(const ServingConfig&) = delete;
   ~ServingConfig();
 
   config::Snapshot cfg;

@@ -79,7 +79,7 @@ net::awaitable<void> accept_loop(ThreadContext& t, tcp::acceptor& acceptor, Rout
       continue;
     }
     net::co_spawn(acceptor.get_executor(), run_client_session(t, std::move(socket), route),
-                  [&t](std::exception_ptr e) {
+                  [&t](const std::exception_ptr& e) {
                     if (!e || !t.runtime.log) return;
                     try {
                       std::rethrow_exception(e);
@@ -310,7 +310,7 @@ class Daemon {
   void cut_in_flight() {
     cut_started_ = true;
     for (auto& t : threads_) {
-      net::post(t->ioc, [this, t = t.get()] {
+      net::post(t->ioc, [t = t.get()] {
         error_code ec;
         for (auto& c : t->clients) {
           if (!c.exchange) continue;

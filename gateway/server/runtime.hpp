@@ -41,6 +41,8 @@ struct ThreadContext {
   // Pooled sockets close while their io_context lives; coroutines the io_context destroys
   // afterwards (after a drain timeout) find the pool shut.
   ~ThreadContext() { pool.shut_down(); }
+  ThreadContext(const ThreadContext&) = delete;
+  ThreadContext& operator=(const ThreadContext&) = delete;
 
   Runtime& runtime;
   upstream::Pool pool;  // declared before ioc: outlives the coroutines ioc destroys

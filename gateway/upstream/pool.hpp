@@ -28,6 +28,8 @@ class Pool {
   static constexpr std::size_t kMaxIdlePerUpstream = 256;
 
   explicit Pool(net::ssl::context& tls) : tls_(tls) {}
+  Pool(const Pool&) = delete;
+  Pool& operator=(const Pool&) = delete;
   ~Pool();  // in pool.cpp, where Connection is complete
 
   // An idle live connection, or a new one (resolve, connect, TLS handshake) within the
