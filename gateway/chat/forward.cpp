@@ -55,35 +55,27 @@ net::awaitable<void> cut_after(Exchange& ex, Clock::time_point when) {
   co_await timer.async_wait(kAsTuple);
 }
 
-}  // namespace
+// The cold paths of relay() are coroutines of their own: GCC keeps every local and temporary
+// of a coroutine (error strings, the whole-body path's buffer) in its frame, and relay()'s frame
+// lives as long as the stream it relays.
+net::awaitable<void> reply_call_failure(FlowContext& cx, upstream::CallError err,
+                                        const upstream::ModelStream& call, const config::Model& m) {
+  co_await cx.client.reply_error(call_failure(err, call, m));
+}
 
-net::awaitable<void> relay(FlowContext& cx, const config::Model& m, std::string body, bool stream,
-                           const StreamEdits& edits, std::string_view path) {
-  UpstreamLeg& leg = cx.trace.new_leg(m);
-  leg.prepared = Clock::now();
-  cx.trace.answered = &m;
-  auto call = cx.models.open(m, leg, cx.deadline);
-  auto err = co_await call->start(std::move(body), stream, cx.trace.request_id, path);
-  if (err != upstream::CallError::none) {
-    co_await cx.client.reply_error(call_failure(err, *call, m));
-    co_return;
-  }
-  if (call->status() < 200 || call->status() > 299) {
-    auto error = co_await upstream_status_error(*call, m, cx.serving->secrets);
-    co_await cx.client.reply_error(std::move(error));
-    co_return;
-  }
-  if (stream && call->event_stream()) {
-    bool started = co_await cx.client.begin_stream(200, "text/event-stream");
-    if (!started) co_return;
-    SseReader events(*call);
-    co_await relay_events(cx, events, leg, m, edits);
-    co_return;
-  }
+net::awaitable<void> reply_status_error(FlowContext& cx, upstream::ModelStream& call,
+                                        const config::Model& m) {
+  auto error = co_await upstream_status_error(call, m, cx.serving->secrets);
+  co_await cx.client.reply_error(std::move(error));
+}
+
+// A whole (non-streamed) answer: read, checked, passed on.
+net::awaitable<void> relay_whole(FlowContext& cx, upstream::ModelStream& call, UpstreamLeg& leg,
+                                 const config::Model& m) {
   std::string answer;
-  auto rerr = co_await call->read_all(answer, kMaxUpstreamBodyBytes);
+  auto rerr = co_await call.read_all(answer, kMaxUpstreamBodyBytes);
   if (rerr != upstream::CallError::none) {
-    co_await cx.client.reply_error(call_failure(rerr, *call, m));
+    co_await cx.client.reply_error(call_failure(rerr, call, m));
     co_return;
   }
   leg.first_token = leg.done = Clock::now();
@@ -99,7 +91,40 @@ net::awaitable<void> relay(FlowContext& cx, const config::Model& m, std::string 
     leg.completion_tokens = u.completion_tokens;
     leg.usage_reported = true;
   }
-  co_await cx.client.reply(call->status(), std::move(answer), "application/json");
+  co_await cx.client.reply(call.status(), std::move(answer), "application/json");
+}
+
+// A stream: its head, then its events as they come.
+net::awaitable<void> relay_stream(FlowContext& cx, upstream::ModelStream& call, UpstreamLeg& leg,
+                                  const config::Model& m, const StreamEdits& edits) {
+  bool started = co_await cx.client.begin_stream(200, "text/event-stream");
+  if (!started) co_return;
+  SseReader events(call);
+  co_await relay_events(cx, events, leg, m, edits);
+}
+
+}  // namespace
+
+net::awaitable<void> relay(FlowContext& cx, const config::Model& m, std::string body, bool stream,
+                           const StreamEdits& edits, std::string_view path) {
+  UpstreamLeg& leg = cx.trace.new_leg(m);
+  leg.prepared = Clock::now();
+  cx.trace.answered = &m;
+  std::unique_ptr<upstream::ModelStream> call = cx.models.open(m, leg, cx.deadline);
+  auto err = co_await call->start(std::move(body), stream, cx.trace.request_id, path);
+  if (err != upstream::CallError::none) {
+    co_await reply_call_failure(cx, err, *call, m);
+    co_return;
+  }
+  if (call->status() < 200 || call->status() > 299) {
+    co_await reply_status_error(cx, *call, m);
+    co_return;
+  }
+  if (stream && call->event_stream()) {
+    co_await relay_stream(cx, *call, leg, m, edits);
+    co_return;
+  }
+  co_await relay_whole(cx, *call, leg, m);
 }
 
 http::OpenAiError call_failure(upstream::CallError err, const upstream::ModelStream& call,
