@@ -1,5 +1,7 @@
 #include "gateway/chat/chat_handler.hpp"
 
+#include <memory>
+
 #include "gateway/chat/forward.hpp"
 #include "gateway/chat/hybrid_flow.hpp"
 #include "gateway/completion/chat_request.hpp"
@@ -29,18 +31,33 @@ class ShadowHooks final : public AnswerHooks {
   Exchange& ex_;
 };
 
+// The routing flow: the parsed request is kept for it (routing reads messages and tools).
+net::awaitable<void> answer_routed(Exchange& ex, ChatRequest& request) {
+  load_json(request, ex.req.body());  // routing reads messages, tools, response_format
+  ShadowHooks shadow(ex);
+  FlowContext cx = context_of(ex, &shadow);
+  co_await until_client_leaves(ex, hybrid_flow(cx, request));
+}
+
+net::awaitable<void> reply_model_not_found(Exchange& ex, std::string_view model) {
+  co_await ex.reply_error(http::model_not_found(model));
+}
+
 }  // namespace
 
 net::awaitable<void> handle_chat(Exchange& ex) {
   ex.completion = true;
   InflightGauge inflight(ex.deps.metrics);
   ex.trace.prompt_chars = ex.req.body().size();  // refined by routing; used only to estimate
-  auto parsed = parse_chat_request(ex.req.body());
-  if (auto* err = std::get_if<http::OpenAiError>(&parsed)) {
+  // On the heap, not in this frame (which lives as long as the stream): a direct stream frees
+  // it before relaying.
+  auto parsed = std::make_unique<std::variant<ChatRequest, http::OpenAiError>>(
+      parse_chat_request(ex.req.body()));
+  if (auto* err = std::get_if<http::OpenAiError>(parsed.get())) {
     co_await ex.reply_error(*err);
     co_return;
   }
-  auto& request = std::get<ChatRequest>(parsed);
+  auto& request = std::get<ChatRequest>(*parsed);
   ex.trace.model_requested = request.model;
   ex.trace.stream = request.stream;
   if (ex.cfg().server.log_prompts || ex.deps.log_prompts) {
@@ -49,22 +66,19 @@ net::awaitable<void> handle_chat(Exchange& ex) {
   }
 
   if (request.model == ex.cfg().routing.model_alias) {
-    load_json(request, ex.req.body());  // routing reads messages, tools, response_format
-    ShadowHooks shadow(ex);
-    FlowContext cx = context_of(ex, &shadow);
-    co_await until_client_leaves(ex, hybrid_flow(cx, request));
+    co_await answer_routed(ex, request);
     co_return;
   }
   const config::Model* model = ex.cfg().find_model(request.model);
   if (model == nullptr) {
-    co_await ex.reply_error(http::model_not_found(request.model));
+    co_await reply_model_not_found(ex, request.model);
     co_return;
   }
   ex.trace.route = Route::direct;
   StreamEdits edits;
   std::string body = direct_body(request, *model, std::move(ex.req.body()), edits);
   const bool stream = request.stream;
-  request.json = nullptr;  // a stream can last minutes: do not keep the parsed body that long
+  parsed.reset();  // a stream can last minutes: do not keep the parsed body that long
   co_await forward(ex, *model, std::move(body), stream, edits);
 }
 
