@@ -42,6 +42,17 @@ const ui::Asset* playground_asset(const Exchange& ex, std::string_view path) {
   return nullptr;
 }
 
+// Cold replies are coroutines of their own: their temporaries would otherwise sit in
+// route_api's frame, which lives as long as the stream it routes.
+net::awaitable<void> reply_unauthorized(Exchange& ex) {
+  co_await ex.reply_error(http::make_error(
+      401, "invalid or missing API key: send 'Authorization: Bearer <key>'", "invalid_api_key"));
+}
+
+net::awaitable<void> reply_asset(Exchange& ex, const ui::Asset& asset) {
+  co_await ex.reply(200, std::string(asset.body), asset.content_type);
+}
+
 net::awaitable<void> not_found(Exchange& ex) {
   co_await ex.reply_error(
       http::make_error(404, "no route for " + std::string(ex.trace.path), "not_found"));
@@ -82,9 +93,7 @@ net::awaitable<void> route_api(Exchange& ex) {
   }
   if (chat || models || model || passthrough) {
     if (!authorized(ex.cfg().auth, ex.req[bhttp::field::authorization])) {
-      co_await ex.reply_error(
-          http::make_error(401, "invalid or missing API key: send 'Authorization: Bearer <key>'",
-                           "invalid_api_key"));
+      co_await reply_unauthorized(ex);
       co_return;
     }
     if ((chat || passthrough) && method != bhttp::verb::post) {
@@ -112,7 +121,7 @@ net::awaitable<void> route_api(Exchange& ex) {
     co_return;
   }
   if (const ui::Asset* asset = playground_asset(ex, path)) {
-    co_await ex.reply(200, std::string(asset->body), asset->content_type);
+    co_await reply_asset(ex, *asset);
     co_return;
   }
   co_await not_found(ex);
