@@ -63,8 +63,10 @@ class Call final : public ModelStream {
   std::optional<bhttp::response_parser<bhttp::buffer_body>> parser_;
   ConnectError connect_error_ = ConnectError::none;
   std::string connect_detail_;
-  // Small on purpose: thousands of streams each hold one; SSE events are far smaller.
-  std::array<char, 2048> buf_;
+  // Small on purpose: thousands of streams each hold one (1 KiB of every held stream's bytes);
+  // SSE events are far smaller, and a larger answer is read in more pieces of the same size.
+  static constexpr std::size_t kReadPieceBytes = 1024;
+  std::array<char, kReadPieceBytes> buf_;
 };
 
 // The calls of one I/O thread: over its connection pool.
