@@ -39,12 +39,22 @@ dirs='base|policies|evaluation|gateway'
 [[ ${GW_TIDY_TESTS:-1} != 0 ]] && dirs="$dirs|tests"
 out="$(mktemp -d)"
 trap 'rm -rf "$out"' EXIT
-python3 - "$build/compile_commands.json" "$root" "$dirs" "$filter" >"$out/files" <<'EOF'
-import json, os, re, sys
-commands, root, dirs, only = sys.argv[1:5]
+# A copy of compile_commands.json without the GCC-only flags clang rejects as errors.
+python3 - "$build/compile_commands.json" "$root" "$dirs" "$filter" "$out" >"$out/files" <<'EOF'
+import json, os, re, shlex, sys
+commands, root, dirs, only, out = sys.argv[1:6]
+gcc_only = {"-fno-var-tracking-assignments", "-fvar-tracking-assignments", "-fno-var-tracking"}
 own = re.compile(r"^(%s)/" % dirs)
 seen = set()
-for entry in json.load(open(commands)):
+entries = json.load(open(commands))
+for entry in entries:
+    if "command" in entry:
+        entry["command"] = shlex.join(a for a in shlex.split(entry["command"]) if a not in gcc_only)
+    if "arguments" in entry:
+        entry["arguments"] = [a for a in entry["arguments"] if a not in gcc_only]
+with open(os.path.join(out, "compile_commands.json"), "w") as f:
+    json.dump(entries, f)
+for entry in entries:
     path = os.path.normpath(os.path.join(entry["directory"], entry["file"]))
     rel = os.path.relpath(path, root)
     if rel.startswith("..") or not own.match(rel) or rel in seen or not os.path.exists(path):
@@ -64,10 +74,10 @@ echo "tidy: $("$tidy" --version | grep -o 'version [0-9.]*'), $count sources, -j
 # GCC's flags in compile_commands.json that clang does not know only warn (-Wno-unknown-*);
 # each file's output goes to its own log so parallel runs do not interleave.
 header_filter="^$root/($dirs)/"
-export tidy build header_filter out
+export tidy header_filter out
 xargs -P "$jobs" -n 1 bash -c '
   log="$out/$(echo "$1" | md5sum | cut -c1-16).log"
-  "$tidy" -p "$build" --quiet --header-filter="$header_filter" \
+  "$tidy" -p "$out" --quiet --header-filter="$header_filter" \
     --extra-arg=-Wno-unknown-warning-option --extra-arg=-Wno-unknown-argument \
     "$1" >"$log" 2>&1 || echo "$1" >>"$out/failed"
 ' tidy-one <"$out/files"
