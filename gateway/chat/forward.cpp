@@ -29,30 +29,53 @@ bool looks_like_json_object(std::string_view body) {
   return first != std::string_view::npos && body[first] == '{';
 }
 
-// Resolves when the client closes its connection; bytes it pipelines meanwhile are kept. The
-// request deadline is enforced by the work's upstream calls and cut_after(), not by this read:
+// How the watch on a client ended.
+enum class Watched {
+  client_gone,  // the client closed its connection
+  cut,          // the request's deadline and its grace passed: the work is cut
+};
+
+// Resolves when the client closes its connection (bytes it pipelines meanwhile are kept), or at
+// `cut_at`: a work still running then (past its deadline and the grace for saying so) is cut.
+// The request deadline is enforced by the work's upstream calls and the cut, not by this read:
 // a read that timed out would close the socket before the 504 could be written.
-net::awaitable<void> watch_client(Exchange& ex, Clock::time_point deadline) {
+// One coroutine for both, not `watch || cut_after`: each `||` costs a coroutine frame, two
+// co_spawn frames and a parallel group for as long as the stream is held.
+net::awaitable<Watched> watch_client(Exchange& ex, Clock::time_point deadline,
+                                     Clock::time_point cut_at) {
+  // The cut ends the pending read by cancelling it (the group cancels the work right after, as
+  // it did when a separate timer won). The timer's handler may run after this frame is gone:
+  // what it reads is shared, and disarmed when the watch ends.
+  struct CutState {
+    bool armed = true;
+    bool fired = false;
+  };
+  auto state = std::make_shared<CutState>();
+  struct Disarm {
+    CutState& s;
+    ~Disarm() { s.armed = false; }
+  } disarm{*state};
+  net::steady_timer cut(ex.client.get_executor(), cut_at);
+  cut.async_wait([state, &client = ex.client](const error_code& ec) {
+    if (ec || !state->armed) return;
+    state->fired = true;
+    error_code ignored;
+    client.socket().cancel(ignored);
+  });
   for (;;) {
     if (ex.client_buffer.size() >= kMaxPipelinedBytes) {
-      net::steady_timer until_deadline(ex.client.get_executor(),
-                                       deadline + 2 * kDeadlineReplyGraceMs);
-      co_await until_deadline.async_wait(kAsTuple);
-      co_return;
+      state->armed = false;  // no read to end: this wait ends at the cut by itself
+      net::steady_timer until_cut(ex.client.get_executor(), cut_at);
+      co_await until_cut.async_wait(kAsTuple);
+      co_return Watched::cut;
     }
     ex.client.expires_at(deadline + 2 * kDeadlineReplyGraceMs);
     auto [ec, n] = co_await ex.client.async_read_some(
         ex.client_buffer.prepare(kClientReadChunkBytes), kAsTuple);
-    if (ec) co_return;
+    if (state->fired) co_return Watched::cut;
+    if (ec) co_return Watched::client_gone;
     ex.client_buffer.commit(n);
   }
-}
-
-// Resolves at `when`: a work still running then (past its deadline and the grace for saying
-// so) is cut.
-net::awaitable<void> cut_after(Exchange& ex, Clock::time_point when) {
-  net::steady_timer timer(ex.client.get_executor(), when);
-  co_await timer.async_wait(kAsTuple);
 }
 
 // The cold paths of relay() are coroutines of their own: GCC keeps every local and temporary
@@ -196,14 +219,15 @@ net::awaitable<void> until_client_leaves(Exchange& ex, net::awaitable<void> work
   // ends its stream with an error event: writes to the client get a grace for that answer.
   const Clock::time_point deadline = request_deadline(ex);
   ex.deadline = std::max(ex.deadline, deadline + kDeadlineReplyGraceMs);
-  auto winner = co_await (std::move(work) || watch_client(ex, deadline) ||
-                          cut_after(ex, deadline + kDeadlineReplyGraceMs));
-  if (winner.index() == 1) {
+  auto winner =
+      co_await (std::move(work) || watch_client(ex, deadline, deadline + kDeadlineReplyGraceMs));
+  const bool cut = winner.index() == 1 && std::get<1>(winner) == Watched::cut;
+  if (winner.index() == 1 && !cut) {
     // The client left first: work was cancelled and its upstream connection closed.
     ex.keep_alive = false;
     ex.trace.status = 499;  // nginx's "client closed request", for the log
     ex.trace.error = "client_gone";
-  } else if (winner.index() == 2) {
+  } else if (cut) {
     // Our deadline, not the client: the work did not answer within its grace and was cut.
     ex.keep_alive = false;
     if (!ex.head_sent()) {
