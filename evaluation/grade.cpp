@@ -80,7 +80,7 @@ void run_tasks(const GradeOptions& o, std::vector<JudgeTask*>& tasks) {
   };
   const unsigned n = std::max(1u, std::min(o.concurrency, kMaxJudgeConcurrency));
   for (unsigned i = 0; i < n; ++i)
-    net::co_spawn(ioc, worker(), [](std::exception_ptr e) {
+    net::co_spawn(ioc, worker(), [](const std::exception_ptr& e) {
       if (e) std::rethrow_exception(e);
     });
   ioc.run();

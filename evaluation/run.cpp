@@ -296,7 +296,7 @@ RunStats run_eval(const RunOptions& o) {
   };
   const unsigned workers = std::max(1u, std::min(o.concurrency, kMaxConcurrency));
   for (unsigned i = 0; i < workers; ++i) {
-    net::co_spawn(ioc, worker(), [&failure](std::exception_ptr e) {
+    net::co_spawn(ioc, worker(), [&failure](const std::exception_ptr& e) {
       if (e && !failure) failure = e;
     });
   }

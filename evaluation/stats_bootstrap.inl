@@ -2,6 +2,7 @@
 // The bootstrap template of stats.hpp.
 
 #include <algorithm>
+#include <cmath>
 #include <vector>
 
 namespace gw::eval {
@@ -24,7 +25,8 @@ Interval bootstrap_interval(std::size_t n, int resamples, std::uint64_t seed, St
   }
   std::sort(values.begin(), values.end());
   const auto at = [&](double q) {
-    const auto idx = static_cast<std::size_t>(q * static_cast<double>(values.size() - 1) + 0.5);
+    const auto idx =
+        static_cast<std::size_t>(std::lround(q * static_cast<double>(values.size() - 1)));
     return values[std::min(idx, values.size() - 1)];
   };
   out.low = at(0.025);
