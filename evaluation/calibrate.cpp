@@ -370,6 +370,7 @@ CalibrationResult calibrate(const std::vector<RoutedRow>& rows, const ReplayPoli
       set_knob(p.spec, r.knobs[j], v);
       const Replayer replayer(p);
       std::vector<Decided> d;
+      d.reserve(rows.size());
       for (const auto& row : rows) d.push_back(replayer.decide(row));
       add(figures_of(d));
     }

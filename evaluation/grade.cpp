@@ -134,7 +134,7 @@ int grade(const GradeOptions& o) {
     std::map<std::string, JudgeTask*> by_key;
     auto need = [&](const std::string& version, const std::string& question,
                     const std::string& answer_for_key, json messages) {
-      const std::string key = judge_cache_key(o.judge_model, version, question, answer_for_key);
+      std::string key = judge_cache_key(o.judge_model, version, question, answer_for_key);
       if (cache.contains(key) || by_key.contains(key)) return key;
       auto t = std::make_unique<JudgeTask>();
       t->key = key;
@@ -183,6 +183,7 @@ int grade(const GradeOptions& o) {
       }
     }
     std::vector<JudgeTask*> todo;
+    todo.reserve(owned.size());
     for (auto& t : owned) todo.push_back(t.get());
     calls = todo.size();
     hits = rubric_uses.size() + 2 * pair_uses.size() - calls;
@@ -325,7 +326,8 @@ int grade_command(int argc, char** argv) {
       o.refusal_patterns = loaded.config->routing.after_draft.refusal;
     }
   }
-  if (const char* key = std::getenv(key_env.c_str())) {
+  // Read before any thread starts; nothing here calls setenv.
+  if (const char* key = std::getenv(key_env.c_str())) {  // NOLINT(concurrency-mt-unsafe)
     std::string k = key;
     o.api_key = k.substr(0, k.find(','));
   }

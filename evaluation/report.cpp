@@ -174,7 +174,8 @@ json summarize(const std::vector<json>& input, const ReportOptions& o) {
         {"auto",
          {{"checked", checked},
           {"correct", correct},
-          {"accuracy", checked ? json(static_cast<double>(correct) / checked) : json(nullptr)}}},
+          {"accuracy", checked ? json(static_cast<double>(correct) / static_cast<double>(checked))
+                               : json(nullptr)}}},
         {"rubric",
          {{"judged", judged},
           {"unparsed", unparsed},

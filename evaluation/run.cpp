@@ -401,7 +401,8 @@ int run_command(int argc, char** argv) {
     if (o.escalate_model.empty()) o.escalate_model = o.config->routing.escalate;
     o.alias = o.config->routing.model_alias;
   }
-  if (const char* key = std::getenv(key_env.c_str())) {
+  // Read before any thread starts; nothing here calls setenv.
+  if (const char* key = std::getenv(key_env.c_str())) {  // NOLINT(concurrency-mt-unsafe)
     // GATEWAY_API_KEYS may hold several keys: the first is used.
     std::string k = key;
     o.api_key = k.substr(0, k.find(','));

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <numeric>
 
 namespace gw::eval {
@@ -38,8 +39,8 @@ double normal_quantile(double p) {
   static const double d[] = {7.784695709041462e-03, 3.224671290700398e-01, 2.445134137142996e+00,
                              3.754408661907416e+00};
   const double low = 0.02425;
-  if (p <= 0) return -INFINITY;
-  if (p >= 1) return INFINITY;
+  if (p <= 0) return -std::numeric_limits<double>::infinity();
+  if (p >= 1) return std::numeric_limits<double>::infinity();
   if (p < low) {
     const double q = std::sqrt(-2 * std::log(p));
     return (((((c[0] * q + c[1]) * q + c[2]) * q + c[3]) * q + c[4]) * q + c[5]) /
@@ -100,6 +101,7 @@ RouteLlmFigures routellm_figures(std::vector<CurvePoint> points, double weak_qua
   if (span <= 0) return f;
   f.apgr = (auc - weak_quality * span) / (strong_quality * span - weak_quality * span);
   std::vector<double> percents;
+  percents.reserve(points.size());
   for (const auto& p : points) percents.push_back(p.strong_percent);
   f.cpt50 = np_interp(weak_quality + 0.5 * (strong_quality - weak_quality), y, percents);
   f.cpt80 = np_interp(weak_quality + 0.8 * (strong_quality - weak_quality), y, percents);
