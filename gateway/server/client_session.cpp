@@ -282,6 +282,26 @@ net::awaitable<bool> read_body(ThreadContext& t, beast::tcp_stream& stream,
   co_return !bec;
 }
 
+// A request its handler did not finish: it threw (`failure` says what), or drain cut it. A
+// coroutine of its own: its temporaries would otherwise sit in answer()'s frame, which lives
+// as long as the request's stream.
+net::awaitable<void> end_unfinished(Runtime& rt, Exchange& ex, const std::string& failure) {
+  if (!failure.empty()) {
+    if (rt.log) {
+      std::string extra = "\"id\":";
+      http::append_json_string(extra, ex.trace.request_id);
+      rt.log->event("error", "request_failed", failure, extra);
+    }
+    co_await end_abandoned(ex, http::make_error(500, "internal error", "internal_error"));
+    co_return;
+  }
+  co_await end_abandoned(
+      ex, http::make_error(503, "the gateway is shutting down (drain_timeout_ms passed)",
+                           "drain_timeout"));
+  rt.requests_cut_by_drain.fetch_add(1, std::memory_order_relaxed);
+  if (rt.metrics) rt.metrics->drain_cut_requests.Increment();
+}
+
 // Routes a whole request to its handler, ends it properly when the handler threw or drain cut
 // it, and counts and logs it. True: the connection stays open for the next request.
 net::awaitable<bool> answer(ThreadContext& t, beast::tcp_stream& stream, beast::flat_buffer& buffer,
@@ -302,19 +322,8 @@ net::awaitable<bool> answer(ThreadContext& t, beast::tcp_stream& stream, beast::
   } catch (...) {
     failure = "unknown exception";
   }
-  if (!failure.empty()) {
-    if (rt.log) {
-      std::string extra = "\"id\":";
-      http::append_json_string(extra, ex.trace.request_id);
-      rt.log->event("error", "request_failed", failure, extra);
-    }
-    co_await end_abandoned(ex, http::make_error(500, "internal error", "internal_error"));
-  } else if (ex.cut_by_drain && !ex.complete()) {
-    co_await end_abandoned(
-        ex, http::make_error(503, "the gateway is shutting down (drain_timeout_ms passed)",
-                             "drain_timeout"));
-    rt.requests_cut_by_drain.fetch_add(1, std::memory_order_relaxed);
-    if (rt.metrics) rt.metrics->drain_cut_requests.Increment();
+  if (!failure.empty() || (ex.cut_by_drain && !ex.complete())) {
+    co_await end_unfinished(rt, ex, failure);
   }
   ex.trace.finished = Clock::now();
   if (ex.completion && snap->metrics) snap->metrics->record(ex.trace);
