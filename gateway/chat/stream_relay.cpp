@@ -72,6 +72,16 @@ http::OpenAiError broken_stream_error(const SseReader::Next& n, const config::Mo
   return http::make_error(502, "upstream " + m.name + " broke off the stream", "upstream_error");
 }
 
+// A coroutine of its own: the error's temporaries would otherwise sit in relay_events()'s
+// frame, which lives as long as the stream.
+net::awaitable<void> end_broken_stream(FlowContext& cx, const SseReader::Next& n,
+                                       const config::Model& m) {
+  co_await end_stream_with_error(cx, broken_stream_error(n, m));
+}
+
+// Bytes of the relay's outgoing events kept allocated between writes (one usual event fits).
+constexpr std::size_t kKeptOutBytes = 512;
+
 }  // namespace
 
 net::awaitable<bool> relay_events(FlowContext& cx, SseReader& events, UpstreamLeg& leg,
@@ -96,13 +106,16 @@ net::awaitable<bool> relay_events(FlowContext& cx, SseReader& events, UpstreamLe
       bool written = co_await cx.client.write_chunk(out);
       if (!written) co_return false;
       out.clear();
+      // The hold window's flush grows `out` to every held event: not kept for the rest of a
+      // stream that may be held for minutes.
+      if (out.capacity() > kKeptOutBytes) out.shrink_to_fit();
       continue;
     }
     if (n.step != SseReader::Step::end) {
       bool flushed = co_await cx.client.write_chunk(out);  // the complete events before it
       if (!flushed) co_return false;
       // After the head is out the status cannot change: end with an error event.
-      co_await end_stream_with_error(cx, broken_stream_error(n, m));
+      co_await end_broken_stream(cx, n, m);
       co_return false;
     }
     break;
