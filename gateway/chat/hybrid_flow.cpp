@@ -392,6 +392,7 @@ net::awaitable<void> commit_draft(Flow& f, SseReader& events, UpstreamLeg& leg, 
   if (!started) co_return;
   bool flushed = co_await f.cx.client.write_chunk(held.out);
   if (!flushed) co_return;
+  std::string().swap(held.out);  // every held event: not kept for the rest of the stream
   if (held.complete) {
     leg.done = Clock::now();
     bool ended = co_await f.cx.client.end_stream();
