@@ -15,7 +15,7 @@ from harness import (
     GATEWAY_BIN,
     SSEStream,
     Gateway,
-    Sim,
+    ModuleSim,
     chat,
     config_yaml,
     metric_value,
@@ -26,7 +26,8 @@ from harness import (
 CHAT = "/v1/chat/completions"
 DRAFT = "phi-4-mini"
 LARGE = "gpt-oss-20b"
-SIM = None
+SIM = ModuleSim([DRAFT, LARGE], threads=4)
+setUpModule, tearDownModule = SIM.start, SIM.stop
 
 M64 = (1 << 64) - 1
 
@@ -46,16 +47,6 @@ def sample_point(seed, request_id):
     h = (h * 0x94D049BB133111EB) & M64
     h ^= h >> 31
     return (h >> 11) * 2.0**-53
-
-
-def setUpModule():
-    global SIM
-    SIM = Sim([DRAFT, LARGE], threads=4)
-
-
-def tearDownModule():
-    if SIM is not None:
-        SIM.close()
 
 
 def shadow_config(shadow=None, routing=None, **sections):
