@@ -9,7 +9,6 @@
 
 #include "gateway/log/access_log.hpp"
 #include "gateway/metrics/metrics.hpp"
-#include "gateway/upstream/connection.hpp"  // a probe's connection is closed here
 #include "gateway/upstream/pool.hpp"
 
 namespace gw::admin {

@@ -1,5 +1,7 @@
 #include "gateway/upstream/call.hpp"
 
+#include "gateway/upstream/connection.hpp"
+
 #include <array>
 #include <boost/asio/write.hpp>
 #include <boost/beast/ssl.hpp>
@@ -54,6 +56,11 @@ bool completion_status(unsigned status) {
 }
 
 }  // namespace
+
+Call::Call(Pool& pool, const config::Model& model, UpstreamLeg& leg, Clock::time_point deadline)
+    : pool_(pool), model_(model), leg_(leg), deadline_(deadline) {}
+
+Call::~Call() { finish(); }
 
 void Call::arm_timeout() {
   auto until = Clock::now() + std::chrono::milliseconds(model_.timeout_ms);

@@ -8,7 +8,6 @@
 #include <array>
 #include <optional>
 
-#include "gateway/upstream/connection.hpp"  // conn_ is destroyed inline (~Call)
 #include "gateway/upstream/model_stream.hpp"
 #include "gateway/upstream/pool.hpp"
 
@@ -20,12 +19,13 @@ class Call final : public ModelStream {
   static constexpr int kMaxInterimResponses = 8;
 
   // Every wait ends by `deadline` (the client request's) at the latest, as CallError::deadline.
+  // Both in call.cpp, where Connection is complete: files holding a Call never parse its
+  // TLS and Beast stream headers.
   Call(Pool& pool, const config::Model& model, UpstreamLeg& leg,
-       Clock::time_point deadline = Clock::time_point::max())
-      : pool_(pool), model_(model), leg_(leg), deadline_(deadline) {}
+       Clock::time_point deadline = Clock::time_point::max());
+  ~Call() override;
   Call(const Call&) = delete;
   Call& operator=(const Call&) = delete;
-  ~Call() override { finish(); }
 
   using ModelStream::start;
   // One retry on a fresh connection when a pooled one turns out closed before anything came

@@ -27,6 +27,7 @@ std::string_view to_string(ConnectError e) {
   return "connect";
 }
 
+Pool::Pool(net::ssl::context& tls) : tls_(tls) {}
 Pool::~Pool() = default;
 
 std::string Pool::key_of(const config::UpstreamUrl& u) {

@@ -27,7 +27,7 @@ class Pool {
  public:
   static constexpr std::size_t kMaxIdlePerUpstream = 256;
 
-  explicit Pool(net::ssl::context& tls) : tls_(tls) {}
+  explicit Pool(net::ssl::context& tls);  // in pool.cpp, as ~Pool
   Pool(const Pool&) = delete;
   Pool& operator=(const Pool&) = delete;
   ~Pool();  // in pool.cpp, where Connection is complete
