@@ -465,20 +465,39 @@ net::awaitable<void> draft_failed(Flow& f, upstream::ModelStream& call,
   co_await stream_on(f, *f.sc.escalate, Route::fallback, Reason::upstream_error, nullptr);
 }
 
+// The draft stream opened; when it could not be, the answer comes from draft_failed (false).
+// Coroutines of their own, as held_draft_failed: the error and the request body would
+// otherwise sit in hybrid_stream()'s frame, which lives as long as the stream.
+net::awaitable<bool> open_draft(Flow& f, upstream::ModelStream& call,
+                                const config::Model& draft_model) {
+  std::optional<http::OpenAiError> error;
+  bool opened = co_await open_stream(
+      f, call, draft_model,
+      routed_body(f.request, draft_model, true, f.want_logprobs, nullptr, f.want_top_logprobs),
+      error);
+  if (!opened) co_await draft_failed(f, call, std::move(error));
+  co_return opened;
+}
+
+// The hold window ended without a usable draft.
+net::awaitable<void> held_draft_failed(Flow& f, upstream::ModelStream& call, UpstreamLeg& leg,
+                                       const Held& held, const config::Model& draft_model) {
+  std::optional<http::OpenAiError> error;
+  if (held.error != upstream::CallError::none) {
+    error = call_failure(held.error, call, draft_model);
+  } else {
+    leg.error = held.broken ? "bad_response" : held.bounded ? "hold_bound" : "empty_draft";
+  }
+  co_await draft_failed(f, call, std::move(error));
+}
+
 net::awaitable<void> hybrid_stream(Flow& f) {
   const config::Model& draft_model = *f.sc.draft;
   UpstreamLeg& leg = f.cx.trace.new_leg(draft_model);
   leg.prepared = Clock::now();
   auto call = f.cx.models.open(draft_model, leg, f.deadline);
-  std::optional<http::OpenAiError> error;
-  bool opened = co_await open_stream(
-      f, *call, draft_model,
-      routed_body(f.request, draft_model, true, f.want_logprobs, nullptr, f.want_top_logprobs),
-      error);
-  if (!opened) {
-    co_await draft_failed(f, *call, std::move(error));
-    co_return;
-  }
+  const bool opened = co_await open_draft(f, *call, draft_model);
+  if (!opened) co_return;
 
   // Hold the first hold_tokens draft tokens: nothing reaches the client before the verdict,
   // so the headers that announce the route are true.
@@ -489,12 +508,7 @@ net::awaitable<void> hybrid_stream(Flow& f) {
   held.requested = &f.requested;
   co_await hold_window(f.sc.rules, f.routing, events, leg, held, edits);
   if (held.failed()) {
-    if (held.error != upstream::CallError::none) {
-      error = call_failure(held.error, *call, draft_model);
-    } else {
-      leg.error = held.broken ? "bad_response" : held.bounded ? "hold_bound" : "empty_draft";
-    }
-    co_await draft_failed(f, *call, std::move(error));
+    co_await held_draft_failed(f, *call, leg, held, draft_model);
     co_return;
   }
   auto verdict = f.judge(held.draft, held.complete);
