@@ -60,7 +60,9 @@ bool completion_status(unsigned status) {
 Call::Call(Pool& pool, const config::Model& model, UpstreamLeg& leg, Clock::time_point deadline)
     : pool_(pool), model_(model), leg_(leg), deadline_(deadline) {}
 
-Call::~Call() { finish(); }
+Call::~Call() {
+  finish();
+}
 
 void Call::arm_timeout() {
   auto until = Clock::now() + std::chrono::milliseconds(model_.timeout_ms);
@@ -176,12 +178,12 @@ net::awaitable<CallError> Call::attempt(const std::string& head, const std::stri
   co_return CallError::none;
 }
 
-net::awaitable<std::pair<CallError, std::string_view>> Call::read_some() {
+net::awaitable<std::pair<CallError, std::size_t>> Call::read_into(char* data, std::size_t size) {
   auto& body = parser_->get().body();
   for (;;) {
-    if (!conn_ || parser_->is_done()) co_return std::pair{CallError::none, std::string_view{}};
-    body.data = buf_.data();
-    body.size = buf_.size();
+    if (!conn_ || parser_->is_done()) co_return std::pair{CallError::none, std::size_t{0}};
+    body.data = data;
+    body.size = size;
     arm_timeout();
     auto [ec, n] = co_await conn_->visit(
         [&](auto& s) { return bhttp::async_read_some(s, conn_->buffer, *parser_, kAsTuple); });
@@ -190,29 +192,44 @@ net::awaitable<std::pair<CallError, std::string_view>> Call::read_some() {
       CallError e = failure(ec);
       conn_.reset();
       leg_.error = to_string(e);
-      co_return std::pair{e, std::string_view{}};
+      co_return std::pair{e, std::size_t{0}};
     }
-    std::size_t got = buf_.size() - body.size;
-    if (got > 0) co_return std::pair{CallError::none, std::string_view(buf_.data(), got)};
+    std::size_t got = size - body.size;
+    if (got > 0) co_return std::pair{CallError::none, got};
     // Framing bytes only (a chunk header): read on.
   }
 }
 
+net::awaitable<std::pair<CallError, std::string_view>> Call::read_some() {
+  auto [err, got] = co_await read_into(buf_.data(), buf_.size());
+  co_return std::pair{err, std::string_view(buf_.data(), got)};
+}
+
 net::awaitable<CallError> Call::read_all(std::string& out, std::size_t limit) {
   // Sized once when the length is known: growing by doubling would peak at twice the body.
-  if (auto length = content_length(); length && *length <= limit) {
-    out.reserve(out.size() + *length);
-  }
+  const auto length = content_length();
+  const bool sized = length && *length <= limit;
+  if (sized) out.reserve(out.size() + *length);
+  // Read straight into `out`, in pieces far larger than buf_ (which is small for held streams).
   for (;;) {
-    auto [err, piece] = co_await read_some();
+    if (!conn_ || parser_->is_done()) co_return CallError::none;
+    const std::size_t at = out.size();
+    // One byte over the limit is enough to know the body is too large; within the reserved
+    // length, no piece makes the string grow.
+    const std::size_t room = limit - std::min(at, limit);
+    std::size_t piece = room >= kReadAllPieceBytes ? kReadAllPieceBytes : room + 1;
+    if (sized && out.capacity() > at) piece = std::min(piece, out.capacity() - at);
+    out.resize(at + piece);
+    auto [err, got] = co_await read_into(out.data() + at, piece);
+    out.resize(at + got);
     if (err != CallError::none) co_return err;
-    if (piece.empty()) co_return CallError::none;
-    if (out.size() + piece.size() > limit) {
+    if (got == 0) co_return CallError::none;
+    if (out.size() > limit) {
+      out.resize(at);
       conn_.reset();
       leg_.error = to_string(CallError::too_large);
       co_return CallError::too_large;
     }
-    out.append(piece);
   }
 }
 

@@ -50,6 +50,8 @@ class Call final : public ModelStream {
  private:
   net::awaitable<CallError> attempt(const std::string& head, const std::string& body,
                                     bool allow_reuse, bool& retryable);
+  // Reads the next body bytes into [data, data + size): how many (0: the body ended).
+  net::awaitable<std::pair<CallError, std::size_t>> read_into(char* data, std::size_t size);
   // Sets the socket deadline for the next wait: the model's timeout, or the request deadline.
   void arm_timeout();
   // The CallError for a failed read or write, telling the request deadline from a timeout.
@@ -66,6 +68,8 @@ class Call final : public ModelStream {
   // Small on purpose: thousands of streams each hold one (1 KiB of every held stream's bytes);
   // SSE events are far smaller, and a larger answer is read in more pieces of the same size.
   static constexpr std::size_t kReadPieceBytes = 1024;
+  // read_all reads into its output directly, in pieces of this size (no per-stream cost).
+  static constexpr std::size_t kReadAllPieceBytes = 64 * 1024;
   std::array<char, kReadPieceBytes> buf_;
 };
 

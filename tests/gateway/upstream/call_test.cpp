@@ -112,5 +112,88 @@ TEST(CallDeadline, ModelTimeoutBeforeTheDeadlineIsATimeout) {
   EXPECT_EQ(out.start, CallError::timeout);
 }
 
+// read_all reads a whole body into its output in pieces larger than the stream read piece
+// (kReadPieceBytes): every byte arrives, in order, and one byte over the limit is too_large.
+struct WholeOutcome {
+  CallError err = CallError::none;
+  std::string body;
+  bool finished = false;
+};
+
+net::awaitable<void> read_all_once(net::io_context& ioc, Pool& pool, const config::Model& m,
+                                   std::size_t limit, WholeOutcome& out) {
+  UpstreamLeg leg;
+  leg.model = &m;
+  Call call(pool, m, leg, Clock::now() + 4s);
+  out.err = co_await call.start("{}", false, "req-1");
+  if (out.err == CallError::none) out.err = co_await call.read_all(out.body, limit);
+  out.finished = true;
+  ioc.stop();  // the upstream holds its connection open: nothing more to wait for
+}
+
+WholeOutcome whole_call(std::string answer, std::size_t limit) {
+  net::io_context ioc;
+  net::ssl::context tls(net::ssl::context::tls_client);
+  tcp::acceptor acceptor(ioc, tcp::endpoint(net::ip::make_address("127.0.0.1"), 0));
+  auto cfg = model_at(acceptor.local_endpoint().port(), 60000);
+  std::shared_ptr<tcp::socket> held;
+  WholeOutcome out;
+  {
+    Pool pool(tls);
+    net::co_spawn(ioc, stalling_upstream(acceptor, std::move(answer), held), net::detached);
+    net::co_spawn(ioc, read_all_once(ioc, pool, cfg->models.at(0), limit, out), net::detached);
+    ioc.run_for(5s);
+    pool.shut_down();
+  }
+  return out;
+}
+
+std::string pattern_body(std::size_t n) {
+  std::string body(n, ' ');
+  for (std::size_t i = 0; i < n; ++i) body[i] = static_cast<char>('a' + i % 26);
+  return body;
+}
+
+TEST(CallReadAll, SizedBodyLargerThanAPieceArrivesWhole) {
+  const std::string body = pattern_body(300 * 1024 + 7);
+  WholeOutcome out = whole_call(
+      "HTTP/1.1 200 OK\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body,
+      64 * 1024 * 1024);
+  ASSERT_TRUE(out.finished);
+  EXPECT_EQ(out.err, CallError::none);
+  EXPECT_EQ(out.body, body);
+}
+
+TEST(CallReadAll, ChunkedBodyArrivesWhole) {
+  const std::string body = pattern_body(100 * 1024 + 3);
+  std::string chunked;
+  for (std::size_t at = 0; at < body.size(); at += 5000) {
+    const std::string part = body.substr(at, 5000);
+    char size[16];
+    std::snprintf(size, sizeof size, "%zx", part.size());
+    chunked.append(size).append("\r\n").append(part).append("\r\n");
+  }
+  chunked.append("0\r\n\r\n");
+  WholeOutcome out = whole_call("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n" + chunked,
+                                64 * 1024 * 1024);
+  ASSERT_TRUE(out.finished);
+  EXPECT_EQ(out.err, CallError::none);
+  EXPECT_EQ(out.body, body);
+}
+
+TEST(CallReadAll, OneByteOverTheLimitIsTooLarge) {
+  const std::string body = pattern_body(70 * 1024 + 1);
+  const std::string answer =
+      "HTTP/1.1 200 OK\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
+  WholeOutcome over = whole_call(answer, body.size() - 1);
+  ASSERT_TRUE(over.finished);
+  EXPECT_EQ(over.err, CallError::too_large);
+  EXPECT_LE(over.body.size(), body.size() - 1);
+  WholeOutcome exact = whole_call(answer, body.size());
+  ASSERT_TRUE(exact.finished);
+  EXPECT_EQ(exact.err, CallError::none);
+  EXPECT_EQ(exact.body, body);
+}
+
 }  // namespace
 }  // namespace gw::upstream
