@@ -519,18 +519,25 @@ net::awaitable<void> hybrid_stream(Flow& f) {
   }
 }
 
-}  // namespace
-
-net::awaitable<void> hybrid_flow(FlowContext& cx, ChatRequest& request) {
-  Flow f(cx, request);
-  auto stats = policies::prompt_stats(request.json["messages"]);
+// The prompt's rules, before any draft. Not inline in hybrid_flow(): the prompt's text (a copy
+// of every message) would sit in its frame for as long as the stream.
+policies::Verdict judge_prompt(Flow& f) {
+  FlowContext& cx = f.cx;
+  auto stats = policies::prompt_stats(f.request.json["messages"]);
   cx.trace.prompt_chars = stats.chars;
   if (!cx.cfg().routing.decision_log.empty()) {
     cx.trace.decision.routed = true;
     cx.trace.decision.prompt_chars = stats.chars;
     if (cx.log_prompts) cx.trace.decision.prompt_text = stats.text;
   }
-  auto before = policies::before_draft(f.sc.rules, stats);
+  return policies::before_draft(f.sc.rules, stats);
+}
+
+}  // namespace
+
+net::awaitable<void> hybrid_flow(FlowContext& cx, ChatRequest& request) {
+  Flow f(cx, request);
+  const policies::Verdict before = judge_prompt(f);
   if (before.escalate) {
     if (request.stream) {
       co_await stream_on(f, *f.sc.escalate, Route::escalated, before.reason, nullptr);
