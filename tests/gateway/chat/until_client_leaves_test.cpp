@@ -1,0 +1,119 @@
+// until_client_leaves() in-process, over a real Exchange on a loopback socket pair: the work's
+// answer, the client hanging up (499), and the backstop cut at the deadline plus its grace when
+// the work never answers (504 request_timeout, on the wire).
+
+#include <gtest/gtest.h>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/ssl/context.hpp>
+
+#include "fakes.hpp"
+#include "gateway/chat/forward.hpp"
+#include "gateway/upstream/pool.hpp"
+
+namespace gw::chat {
+namespace {
+
+using namespace std::chrono_literals;
+using testing::FakeModels;
+using testing::serving_with;
+
+// A client connection, its server side wrapped in an Exchange as a session would make it.
+struct Connected {
+  explicit Connected(std::uint32_t request_timeout_ms)
+      : serving(serving_with("", request_timeout_ms)) {
+    tcp::acceptor acceptor(ioc, tcp::endpoint(net::ip::make_address("127.0.0.1"), 0));
+    client.connect(acceptor.local_endpoint());
+    server.emplace(acceptor.accept());
+    req.method(bhttp::verb::post);
+    req.target("/v1/chat/completions");
+    req.version(11);
+    ex.emplace(deps, *server, buffer, req, serving);
+  }
+
+  net::io_context ioc;
+  net::ssl::context tls{net::ssl::context::tls_client};
+  upstream::Pool pool{tls};
+  FakeModels models;
+  std::atomic<bool> draining{false};
+  HandlerDeps deps{models, pool, ioc, draining};
+  ServingSnapshot serving;
+  tcp::socket client{ioc};
+  std::optional<beast::tcp_stream> server;
+  beast::flat_buffer buffer;
+  Request req;
+  std::optional<Exchange> ex;
+  bool finished = false;
+
+  // What the client has received: the server side is closed first (as the session would once
+  // the exchange ends), so the read ends at its EOF.
+  std::string received() {
+    error_code ignored;
+    server->socket().close(ignored);
+    std::string got;
+    std::array<char, 4096> buf;
+    for (;;) {
+      error_code ec;
+      auto n = client.read_some(net::buffer(buf), ec);
+      if (ec || n == 0) break;
+      got.append(buf.data(), n);
+    }
+    return got;
+  }
+};
+
+net::awaitable<void> never_answers(net::io_context& ioc) {
+  net::steady_timer forever(ioc, std::chrono::hours(1));
+  co_await forever.async_wait(kAsTuple);
+}
+
+net::awaitable<void> answers(Exchange& ex) {
+  co_await ex.reply(200, "{}", "application/json");
+}
+
+net::awaitable<void> watched(Connected& c, net::awaitable<void> work) {
+  co_await until_client_leaves(*c.ex, std::move(work));
+  c.finished = true;
+}
+
+TEST(UntilClientLeaves, TheWorksAnswerIsTheAnswer) {
+  Connected c(5000);
+  net::co_spawn(c.ioc, watched(c, answers(*c.ex)), net::detached);
+  c.ioc.run_for(2s);
+  ASSERT_TRUE(c.finished);
+  EXPECT_EQ(c.ex->trace.status, 200u);
+  EXPECT_TRUE(c.ex->keep_alive);
+  EXPECT_EQ(c.received().rfind("HTTP/1.1 200 OK\r\n", 0), 0u);
+}
+
+TEST(UntilClientLeaves, ClientHangingUpCancelsTheWork) {
+  Connected c(5000);
+  c.client.close();
+  net::co_spawn(c.ioc, watched(c, never_answers(c.ioc)), net::detached);
+  c.ioc.run_for(2s);
+  ASSERT_TRUE(c.finished) << "the work outlived its client";
+  EXPECT_EQ(c.ex->trace.status, 499u);
+  EXPECT_EQ(c.ex->trace.error, "client_gone");
+  EXPECT_FALSE(c.ex->keep_alive);
+}
+
+// A work that never answers (every upstream wait has the deadline, so this is the backstop) is
+// cut at the deadline plus the grace, and the client is told so on the wire.
+TEST(UntilClientLeaves, WorkThatNeverAnswersIsCutWithA504OnTheWire) {
+  Connected c(200);
+  const auto started = Clock::now();
+  net::co_spawn(c.ioc, watched(c, never_answers(c.ioc)), net::detached);
+  c.ioc.run_for(4s);
+  ASSERT_TRUE(c.finished) << "the work was not cut";
+  EXPECT_GE(Clock::now() - started, 200ms);
+  EXPECT_EQ(c.ex->trace.status, 504u);
+  EXPECT_EQ(c.ex->trace.error, kRequestTimeoutCode);
+  EXPECT_FALSE(c.ex->keep_alive);
+  const std::string got = c.received();
+  EXPECT_EQ(got.rfind("HTTP/1.1 504 ", 0), 0u) << got;
+  EXPECT_NE(got.find(kRequestTimeoutCode), std::string::npos) << got;
+}
+
+}  // namespace
+}  // namespace gw::chat
