@@ -11,6 +11,7 @@ namespace gw::eval {
 namespace {
 
 std::runtime_error io_error(const std::string& what, const std::string& path) {
+  // NOLINTNEXTLINE(concurrency-mt-unsafe): the evaluation commands read and write on one thread
   return std::runtime_error(what + " " + path + ": " + std::strerror(errno));
 }
 

@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <limits>
+
 #include <cmath>
 
 #include "evaluation/synth.hpp"
@@ -159,7 +161,8 @@ TEST(Calibrate, BadAcceptBoundCoversTheTrueRate) {
     const auto r = calibrate(rows_of(synthesize(s)), mean_rule_policy(), o);
     if (!r.chosen) continue;
     const auto& knob = r.settings[*r.chosen].setting.knobs.at(0).second;
-    const double t = knob ? z_from_signal("mean_logprob", *knob) : -INFINITY;
+    const double t =
+        knob ? z_from_signal("mean_logprob", *knob) : -std::numeric_limits<double>::infinity();
     const double truth = s.p01 * (1 - Phi(t + delta));
     ++trials;
     if (r.bad_accept_upper >= truth) ++covered;

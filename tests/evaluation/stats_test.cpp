@@ -92,6 +92,7 @@ TEST(RouteLlmFigures, HandComputedCurve) {
 
 TEST(Bootstrap, IntervalContainsTheMeanAndIsSeeded) {
   std::vector<double> v;
+  v.reserve(200);
   for (int i = 0; i < 200; ++i) v.push_back(i % 2);
   const auto mean = [&](const std::vector<std::uint32_t>& w) {
     double s = 0, n = 0;

@@ -162,7 +162,7 @@ INSTANTIATE_TEST_SUITE_P(
 
 TEST(ConfidenceRulesHold, MinAndP10KeepTheHoldOpen) {
   const std::vector<double> lp{-0.1};
-  for (auto spec : {min_rule(-3.0), p10_rule(-3.0)}) {
+  for (const auto& spec : {min_rule(-3.0), p10_rule(-3.0)}) {
     Draft prefix{"ok", "", lp, false};
     EXPECT_TRUE(can_still_escalate_later(after_draft_rules(spec), prefix));
   }

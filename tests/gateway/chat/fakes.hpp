@@ -48,6 +48,8 @@ class FakeStream final : public upstream::ModelStream {
   FakeStream(FakeModels& models, std::size_t index, ModelScript script, UpstreamLeg& leg)
       : models_(models), index_(index), script_(std::move(script)), leg_(leg) {}
   ~FakeStream() override { finish(); }  // as upstream::Call: a call dropped is a call closed
+  FakeStream(const FakeStream&) = delete;
+  FakeStream& operator=(const FakeStream&) = delete;
 
   net::awaitable<upstream::CallError> start(std::string body, bool stream,
                                             std::string_view request_id,

@@ -61,6 +61,7 @@ void route(Request& r, const std::string& body,
 
 std::vector<std::string> called_models(const Request& r) {
   std::vector<std::string> names;
+  names.reserve(r.models.calls.size());
   for (const auto& c : r.models.calls) names.push_back(c.model);
   return names;
 }

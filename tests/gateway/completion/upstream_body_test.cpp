@@ -193,6 +193,8 @@ TEST(RoutedBody, SplicedEqualsReserialised) {
       R"({"model":"auto","messages":[{"role":"user","content":"hi"}],"stream_options":null,"n":1})",
       R"({"model":"auto","model":"auto","messages":[{"role":"user","content":"hi"}],"temperature":1,"temperature":2})",
       R"({"mod\u0065l":"auto","messages":[{"role":"user","content":"\\\"}"}],"x\"y":1})",
+      // One body split over two lines: the missing comma is the point.
+      // NOLINTNEXTLINE(bugprone-suspicious-missing-comma)
       "\n\t{ \"model\" : \"auto\" ,\"messages\" : [ {\"role\":\"user\",\"content\":\"hi\\\\\"} ] , "
       "\"e\":{} ,\"a\":[] }\n",
   };

@@ -31,6 +31,7 @@ EnvLookup fake_env(std::map<std::string, std::string> vars = {}) {
 
 std::vector<std::string> problems_of(const LoadResult& result) {
   std::vector<std::string> out;
+  out.reserve(result.problems.size());
   for (const auto& p : result.problems) out.push_back(p.str());
   return out;
 }
@@ -521,7 +522,7 @@ TEST(Load, GatewayKeysFromEnvironmentAreSplitAndTrimmed) {
 
 // SPEC: "unset = open": the gateway runs without client keys, and says so at startup.
 TEST(Load, GatewayKeysVariableUnsetOrEmptyMeansOpen) {
-  for (auto env : {fake_env(), fake_env({{"KEYS", ""}})}) {
+  for (const auto& env : {fake_env(), fake_env({{"KEYS", ""}})}) {
     auto result =
         load_string(std::string("auth:\n  api_keys_env: KEYS\n") + kModels, "a.yaml", env);
     ASSERT_THAT(problems_of(result), IsEmpty());
@@ -531,10 +532,10 @@ TEST(Load, GatewayKeysVariableUnsetOrEmptyMeansOpen) {
 }
 
 TEST(Load, DefaultLookupReadsTheProcessEnvironment) {
-  ::setenv("GW_CONFIG_TEST_KEYS", "only-key", 1);
+  ::setenv("GW_CONFIG_TEST_KEYS", "only-key", 1);  // NOLINT(concurrency-mt-unsafe): one thread
   auto result =
       load_string(std::string("auth:\n  api_keys_env: GW_CONFIG_TEST_KEYS\n") + kModels, "e.yaml");
-  ::unsetenv("GW_CONFIG_TEST_KEYS");
+  ::unsetenv("GW_CONFIG_TEST_KEYS");  // NOLINT(concurrency-mt-unsafe): one thread
   ASSERT_THAT(problems_of(result), IsEmpty());
   EXPECT_THAT(result.config->auth.api_keys, ElementsAre("only-key"));
 }

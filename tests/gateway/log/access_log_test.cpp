@@ -20,6 +20,8 @@ using nlohmann::json;
 class Pipe {
  public:
   Pipe() { EXPECT_EQ(::pipe(fds_), 0); }
+  Pipe(const Pipe&) = delete;
+  Pipe& operator=(const Pipe&) = delete;
   ~Pipe() {
     ::close(fds_[0]);
     if (fds_[1] >= 0) ::close(fds_[1]);
@@ -261,6 +263,7 @@ TEST(AccessLog, LinesFromManyThreadsArriveWhole) {
   {
     AccessLog log(fds[1]);
     std::vector<std::thread> writers;
+    writers.reserve(kThreads);
     for (int t = 0; t < kThreads; ++t) {
       writers.emplace_back([&log, t] {
         for (int i = 0; i < kLinesPerThread; ++i) {

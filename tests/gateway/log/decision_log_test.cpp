@@ -26,6 +26,8 @@ struct TempDir {
       fs::temp_directory_path() / ("gw-decision-" + std::to_string(::getpid()) + "-" +
                                    std::to_string(reinterpret_cast<std::uintptr_t>(this)));
   TempDir() { fs::create_directories(path); }
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
   ~TempDir() { fs::remove_all(path); }
 };
 
@@ -166,6 +168,7 @@ TEST(DecisionLog, ManyThreadsAndTwoPathsKeepEveryLineWhole) {
   constexpr int kLinesPerThread = 300;
   DecisionLog log;
   std::vector<std::thread> writers;
+  writers.reserve(kThreads);
   for (int t = 0; t < kThreads; ++t) {
     writers.emplace_back([&, t] {
       for (int i = 0; i < kLinesPerThread; ++i) {

@@ -94,6 +94,7 @@ TEST(ConfigReloader, ReloadsNeverOverlapUnderRequestsFromManyThreads) {
     --inside;
   });
   std::vector<std::thread> senders;
+  senders.reserve(kThreads);
   for (int i = 0; i < kThreads; ++i) {
     senders.emplace_back([&] {
       for (int j = 0; j < kRequestsPerThread; ++j) reloader.request();
