@@ -53,6 +53,9 @@ net::awaitable<Watched> watch_client(Exchange& ex, Clock::time_point deadline,
   auto state = std::make_shared<CutState>();
   struct Disarm {
     CutState& s;
+    explicit Disarm(CutState& st) : s(st) {}
+    Disarm(const Disarm&) = delete;
+    Disarm& operator=(const Disarm&) = delete;
     ~Disarm() { s.armed = false; }
   } disarm{*state};
   net::steady_timer cut(ex.client.get_executor(), cut_at);
