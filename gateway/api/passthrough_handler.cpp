@@ -29,7 +29,7 @@ net::awaitable<void> handle_passthrough(Exchange& ex, const Endpoint& endpoint) 
   auto& request = std::get<chat::ChatRequest>(parsed);
   ex.trace.model_requested = request.model;
   ex.trace.stream = request.stream;
-  if (ex.cfg().server.log_prompts || ex.deps.log_prompts) {
+  if (ex.logs_prompts()) {
     // The text asked about when it is one string (`input`, `prompt`); items are not flattened.
     for (const char* key : {"input", "prompt"}) {
       auto it = request.json.find(key);

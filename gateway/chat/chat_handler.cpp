@@ -60,7 +60,7 @@ net::awaitable<void> handle_chat(Exchange& ex) {
   auto& request = std::get<ChatRequest>(*parsed);
   ex.trace.model_requested = request.model;
   ex.trace.stream = request.stream;
-  if (ex.cfg().server.log_prompts || ex.deps.log_prompts) {
+  if (ex.logs_prompts()) {
     ex.trace.prompt =
         last_user_text(load_json(request, ex.req.body())).substr(0, kMaxLoggedPromptBytes);
   }

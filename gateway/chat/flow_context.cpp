@@ -6,13 +6,8 @@
 namespace gw::chat {
 
 FlowContext context_of(Exchange& ex, AnswerHooks* hooks) {
-  return FlowContext{ex,
-                     ex.deps.models,
-                     ex.trace,
-                     ex.serving,
-                     request_deadline(ex),
-                     hooks,
-                     ex.cfg().server.log_prompts || ex.deps.log_prompts};
+  return FlowContext{ex,    ex.deps.models,   ex.trace, ex.serving, request_deadline(ex),
+                     hooks, ex.logs_prompts()};
 }
 
 }  // namespace gw::chat

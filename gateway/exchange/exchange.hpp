@@ -31,6 +31,8 @@ class Exchange final : public ClientResponse {
   Request& req;
   ServingSnapshot serving;  // the snapshot this request keeps to its end
   const config::Config& cfg() const { return *serving->cfg; }
+  // server.log_prompts or --log-prompts: prompt text may be logged (debug).
+  bool logs_prompts() const { return cfg().server.log_prompts || deps.log_prompts; }
 
   RequestTrace trace;
   Clock::time_point deadline;  // server.request_timeout_ms after the request arrived
