@@ -19,10 +19,6 @@ bool carries_content(std::string_view data) {
          has_text_at(data, R"("delta":")") || has_text_at(data, R"("arguments":")");
 }
 
-std::string sse_error_event(const http::OpenAiError& e) {
-  return "data: " + e.body() + "\n\n";
-}
-
 void append_event(std::string& out, const http::SseEvent& ev, const StreamEdits& edits,
                   UpstreamLeg& leg) {
   if (ev.has_data) {

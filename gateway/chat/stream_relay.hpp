@@ -20,9 +20,6 @@ bool carries_content(std::string_view data);
 void append_event(std::string& out, const http::SseEvent& ev, const StreamEdits& edits,
                   UpstreamLeg& leg);
 
-// An OpenAI error as an SSE event: how a stream that cannot finish ends, never silently.
-std::string sse_error_event(const http::OpenAiError& e);
-
 // Relays the rest of `events` (some may be buffered already) to the started response and ends
 // it; the events buffered are written together before the reader waits for more. `observe`,
 // when given, accumulates the answer relayed. Returns false when the stream broke off (an error
