@@ -1,9 +1,9 @@
 #include "evaluation/arm_reply.hpp"
 
-#include <cctype>
 #include <charconv>
 #include <numeric>
 
+#include "base/trim.hpp"
 #include "evaluation/outcome.hpp"
 #include "policies/logprob_summary.hpp"
 
@@ -37,12 +37,6 @@ void read_logprobs(const json& choice, ArmReply& out) {
     }
     out.logprobs.push_back(*v);
   }
-}
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
-  return s;
 }
 
 // Calls f(payload) for each complete `data:` event of an SSE body.
@@ -108,7 +102,7 @@ ArmReply parse_completion(std::string_view body) {
 ArmReply parse_sse(std::string_view body) {
   ArmReply out;
   for_each_event(body, [&](std::string_view payload) {
-    if (trim(payload) == "[DONE]") return false;
+    if (trim_space(payload) == "[DONE]") return false;
     const json doc = json::parse(payload, nullptr, /*allow_exceptions=*/false);
     if (doc.is_discarded() || !doc.is_object()) return true;
     out.parsed = true;
@@ -150,16 +144,16 @@ std::map<std::string, double> parse_server_timing(std::string_view header) {
   while (pos <= header.size()) {
     size_t comma = header.find(',', pos);
     if (comma == std::string_view::npos) comma = header.size();
-    std::string_view metric = trim(header.substr(pos, comma - pos));
+    std::string_view metric = trim_space(header.substr(pos, comma - pos));
     pos = comma + 1;
     const size_t semi = metric.find(';');
     if (semi == std::string_view::npos) continue;
-    const std::string name(trim(metric.substr(0, semi)));
+    const std::string name(trim_space(metric.substr(0, semi)));
     const size_t dur = metric.find("dur=", semi);
     if (name.empty() || dur == std::string_view::npos) continue;
     std::string_view value = metric.substr(dur + 4);
     value = value.substr(0, value.find(';'));
-    value = trim(value);
+    value = trim_space(value);
     double v = 0;
     auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), v);
     if (ec == std::errc{} && end == value.data() + value.size()) out[name] = v;

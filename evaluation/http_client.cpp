@@ -1,24 +1,14 @@
 #include "evaluation/http_client.hpp"
 
-#include <boost/asio/as_tuple.hpp>
-#include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/this_coro.hpp>
-#include <boost/asio/use_awaitable.hpp>
-#include <boost/beast/core/flat_buffer.hpp>
-#include <boost/beast/core/tcp_stream.hpp>
-#include <boost/beast/http.hpp>
 #include <cctype>
 #include <charconv>
 #include <chrono>
 
+#include "base/net.hpp"
+
 namespace gw::eval {
 namespace {
-
-namespace net = boost::asio;
-namespace beast = boost::beast;
-namespace http = beast::http;
-using tcp = net::ip::tcp;
-constexpr auto use_tuple = net::as_tuple(net::use_awaitable);
 
 std::string lower(std::string_view s) {
   std::string out(s);
@@ -59,42 +49,43 @@ net::awaitable<HttpReply> http_call(HttpEndpoint endpoint, HttpRequest request) 
   const auto timeout = std::chrono::milliseconds(request.timeout_ms);
   tcp::resolver resolver(executor);
   auto [rec, results] = co_await resolver.async_resolve(
-      endpoint.host, std::to_string(endpoint.port), tcp::resolver::numeric_service, use_tuple);
+      endpoint.host, std::to_string(endpoint.port), tcp::resolver::numeric_service, kAsTuple);
   if (rec) {
     reply.error = "resolve " + endpoint.host + ": " + rec.message();
     co_return reply;
   }
   beast::tcp_stream stream(executor);
   stream.expires_after(timeout);
-  auto [cec, ep] = co_await stream.async_connect(results, use_tuple);
+  auto [cec, ep] = co_await stream.async_connect(results, kAsTuple);
   if (cec) {
     reply.error =
         "connect " + endpoint.host + ":" + std::to_string(endpoint.port) + ": " + cec.message();
     co_return reply;
   }
-  http::request<http::string_body> req{request.method == "GET" ? http::verb::get : http::verb::post,
-                                       endpoint.base_path + request.path, 11};
-  req.set(http::field::host, endpoint.host);
-  req.set(http::field::user_agent, "hybrid-gateway-eval");
-  if (!request.api_key.empty()) req.set(http::field::authorization, "Bearer " + request.api_key);
+  bhttp::request<bhttp::string_body> req{
+      request.method == "GET" ? bhttp::verb::get : bhttp::verb::post,
+      endpoint.base_path + request.path, 11};
+  req.set(bhttp::field::host, endpoint.host);
+  req.set(bhttp::field::user_agent, "hybrid-gateway-eval");
+  if (!request.api_key.empty()) req.set(bhttp::field::authorization, "Bearer " + request.api_key);
   for (const auto& [name, value] : request.headers) req.set(name, value);
-  if (req.method() == http::verb::post) {
-    req.set(http::field::content_type, "application/json");
+  if (req.method() == bhttp::verb::post) {
+    req.set(bhttp::field::content_type, "application/json");
     req.body() = std::move(request.body);
     req.prepare_payload();
   }
   req.keep_alive(false);
   stream.expires_after(timeout);
-  auto [wec, wn] = co_await http::async_write(stream, req, use_tuple);
+  auto [wec, wn] = co_await bhttp::async_write(stream, req, kAsTuple);
   if (wec) {
     reply.error = "write: " + wec.message();
     co_return reply;
   }
   beast::flat_buffer buffer;
-  http::response_parser<http::string_body> parser;
+  bhttp::response_parser<bhttp::string_body> parser;
   parser.body_limit(kMaxResponseBodyBytes);
   stream.expires_after(timeout);
-  auto [hec, hn] = co_await http::async_read_header(stream, buffer, parser, use_tuple);
+  auto [hec, hn] = co_await bhttp::async_read_header(stream, buffer, parser, kAsTuple);
   if (hec) {
     reply.error = "read header: " + hec.message();
     co_return reply;
@@ -107,7 +98,7 @@ net::awaitable<HttpReply> http_call(HttpEndpoint endpoint, HttpRequest request) 
   }
   while (!parser.is_done()) {
     stream.expires_after(timeout);
-    auto [bec, bn] = co_await http::async_read_some(stream, buffer, parser, use_tuple);
+    auto [bec, bn] = co_await bhttp::async_read_some(stream, buffer, parser, kAsTuple);
     if (bec) {
       reply.error = "read body: " + bec.message();
       break;

@@ -6,6 +6,8 @@
 #include <nlohmann/json.hpp>
 #include <vector>
 
+#include "base/trim.hpp"
+
 namespace gw::policies {
 
 namespace {
@@ -15,12 +17,6 @@ bool is_digit(char c) {
 }
 bool is_word(char c) {
   return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '_';
-}
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front())) != 0) s.remove_prefix(1);
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back())) != 0) s.remove_suffix(1);
-  return s;
 }
 
 // "0012.500" -> "12.5", "3." -> "3", "-0.0" -> "0".
@@ -124,8 +120,8 @@ double length_ratio(std::string_view a, std::string_view b) {
 }
 
 bool json_equal(std::string_view a, std::string_view b) {
-  a = trim(a);
-  b = trim(b);
+  a = trim_space(a);
+  b = trim_space(b);
   if (a.empty()) a = "{}";
   if (b.empty()) b = "{}";
   auto ja = nlohmann::json::parse(a, nullptr, false);

@@ -1,6 +1,6 @@
 #include "policies/pairwise_judge.hpp"
 
-#include <cctype>
+#include "base/trim.hpp"
 
 namespace gw::policies {
 namespace {
@@ -9,12 +9,6 @@ constexpr std::string_view kPairSystem =
     "You compare two answers to the same question. Decide which answer is better overall "
     "(correct, supported by the context, clear, concise). Reply with exactly one JSON object "
     "and nothing else: {\"winner\": \"A\"}, {\"winner\": \"B\"} or {\"winner\": \"tie\"}.";
-
-std::string_view trim(std::string_view v) {
-  while (!v.empty() && std::isspace(static_cast<unsigned char>(v.front()))) v.remove_prefix(1);
-  while (!v.empty() && std::isspace(static_cast<unsigned char>(v.back()))) v.remove_suffix(1);
-  return v;
-}
 
 }  // namespace
 
@@ -42,12 +36,12 @@ std::optional<std::string> parse_pair(std::string_view output) {
 }
 
 std::string_view strip_json_fence(std::string_view s) {
-  s = trim(s);
+  s = trim_space(s);
   if (s.starts_with("```") && s.ends_with("```") && s.size() >= 6) {
     s.remove_suffix(3);
     s.remove_prefix(3);
     if (s.starts_with("json")) s.remove_prefix(4);
-    s = trim(s);
+    s = trim_space(s);
   }
   return s;
 }

@@ -23,12 +23,13 @@ command -v "$tidy" >/dev/null || {
   echo "tidy: $tidy not found (apt-get install -y clang-tidy-16)" >&2
   exit 2
 }
-# (Re)configure: compile_commands.json must list the sources as they are now (files move).
+# (Re)configure: compile_commands.json must list the sources as they are now (files move), one
+# entry per .cpp (no unity batches, which clang-tidy would check as one file).
 if [[ -f $build/CMakeCache.txt ]]; then
-  cmake -S "$root" -B "$build" >/dev/null
+  cmake -S "$root" -B "$build" -DCMAKE_UNITY_BUILD=OFF >/dev/null
 else
   cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DBUILD_TESTING=ON \
-    -DCMAKE_EXPORT_COMPILE_COMMANDS=ON >/dev/null
+    -DCMAKE_EXPORT_COMPILE_COMMANDS=ON -DCMAKE_UNITY_BUILD=OFF >/dev/null
 fi
 build="$(cd "$build" && pwd)"
 start=$(date +%s)

@@ -1,14 +1,9 @@
 #include "gateway/sim/session.hpp"
 
 #include <sys/socket.h>
-#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
-#include <boost/asio/steady_timer.hpp>
-#include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
-#include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/string.hpp>
-#include <boost/beast/http.hpp>
 
 #include <algorithm>
 #include <cerrno>
@@ -22,6 +17,7 @@
 #include <variant>
 #include <vector>
 
+#include "base/net.hpp"
 #include "gateway/sim/completions.hpp"
 #include "gateway/sim/embeddings.hpp"
 #include "gateway/sim/reply.hpp"
@@ -30,13 +26,9 @@
 namespace gw::sim {
 namespace {
 
-namespace net = boost::asio;
-namespace http = boost::beast::http;
-using tcp = net::ip::tcp;
 using Clock = std::chrono::steady_clock;
 using namespace net::experimental::awaitable_operators;
 
-constexpr auto use_tuple = net::as_tuple(net::use_awaitable);
 constexpr uint64_t kMaxBodyBytes = 16 * 1024 * 1024;
 constexpr uint32_t kMaxHeaderBytes = 64 * 1024;
 // A stalled response re-arms its timer this often; the peer watch ends it sooner.
@@ -81,21 +73,21 @@ class Connection {
   net::awaitable<void> run() {
     GaugeHold open(state_.open_connections);
     for (;;) {
-      http::request_parser<http::string_body> parser;  // fresh per message: no state leaks
+      bhttp::request_parser<bhttp::string_body> parser;  // fresh per message: no state leaks
       parser.body_limit(kMaxBodyBytes);
       parser.header_limit(kMaxHeaderBytes);
-      auto [ec, n] = co_await http::async_read_header(socket_, buffer_, parser, use_tuple);
+      auto [ec, n] = co_await bhttp::async_read_header(socket_, buffer_, parser, kAsTuple);
       if (ec) break;  // end of stream, reset or malformed: nothing more to serve
       // curl sends `Expect: 100-continue` for large bodies and would otherwise wait a second.
-      if (const auto expect = parser.get().find(http::field::expect);
+      if (const auto expect = parser.get().find(bhttp::field::expect);
           expect != parser.get().end() && boost::beast::iequals(expect->value(), "100-continue")) {
         static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
-        auto [wec, wn] = co_await net::async_write(socket_, net::buffer(kContinue), use_tuple);
+        auto [wec, wn] = co_await net::async_write(socket_, net::buffer(kContinue), kAsTuple);
         if (wec) break;
       }
-      auto [bec, bn] = co_await http::async_read(socket_, buffer_, parser, use_tuple);
+      auto [bec, bn] = co_await bhttp::async_read(socket_, buffer_, parser, kAsTuple);
       if (bec) break;
-      http::request<http::string_body> request = parser.release();
+      bhttp::request<bhttp::string_body> request = parser.release();
       const After after = co_await dispatch(request);
       if (after == After::close || !request.keep_alive()) break;
     }
@@ -105,25 +97,25 @@ class Connection {
   }
 
  private:
-  net::awaitable<After> dispatch(const http::request<http::string_body>& request) {
+  net::awaitable<After> dispatch(const bhttp::request<bhttp::string_body>& request) {
     const std::string_view path = path_of(request.target());
     const bool keep_alive = request.keep_alive();
-    const bool get = request.method() == http::verb::get;
+    const bool get = request.method() == bhttp::verb::get;
     if (path == "/v1/chat/completions") {
-      if (request.method() != http::verb::post) co_return co_await method_not_allowed(keep_alive);
+      if (request.method() != bhttp::verb::post) co_return co_await method_not_allowed(keep_alive);
       co_return co_await chat(request);
     }
     for (const auto& [api_path, api] : {std::pair{"/v1/responses", Api::responses},
                                         std::pair{"/v1/completions", Api::completions},
                                         std::pair{"/v1/embeddings", Api::embeddings}}) {
       if (path != api_path) continue;
-      if (request.method() != http::verb::post) co_return co_await method_not_allowed(keep_alive);
+      if (request.method() != bhttp::verb::post) co_return co_await method_not_allowed(keep_alive);
       co_return co_await other_api(request, api);
     }
     if (path == "/healthz" && get)
-      co_return co_await send(http::status::ok, "text/plain", "ok\n", keep_alive);
+      co_return co_await send(bhttp::status::ok, "text/plain", "ok\n", keep_alive);
     if (path == "/v1/models" && get) {
-      co_return co_await send(http::status::ok, "application/json", state_.models_body(),
+      co_return co_await send(bhttp::status::ok, "application/json", state_.models_body(),
                               keep_alive);
     }
     if (path == "/sim/stats" && get) {
@@ -132,34 +124,34 @@ class Connection {
                                    {"open_connections", s.open_connections},
                                    {"active_streams", s.active_streams},
                                    {"aborted_streams", s.aborted_streams}};
-      co_return co_await send(http::status::ok, "application/json", body.dump(), keep_alive);
+      co_return co_await send(bhttp::status::ok, "application/json", body.dump(), keep_alive);
     }
     if (path == "/sim/last_request" && get) {
       const LastRequest last = state_.last_request();
       const nlohmann::json body = {
           {"body", last.body}, {"authorization", last.authorization}, {"path", last.path}};
       // Replace, not throw, on invalid UTF-8: the body is whatever the client sent.
-      co_return co_await send(http::status::ok, "application/json",
+      co_return co_await send(bhttp::status::ok, "application/json",
                               body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace),
                               keep_alive);
     }
     co_return co_await send(
-        http::status::not_found, "application/json",
+        bhttp::status::not_found, "application/json",
         error_body("Unknown path " + std::string(path), "invalid_request_error", "", "unknown_url"),
         keep_alive);
   }
 
   net::awaitable<After> method_not_allowed(bool keep_alive) {
     co_return co_await send(
-        http::status::method_not_allowed, "application/json",
+        bhttp::status::method_not_allowed, "application/json",
         error_body("Method not allowed", "invalid_request_error", "", "method_not_allowed"),
         keep_alive);
   }
 
   // Counts the request and records it for the test's inspection (body, authorization, target).
-  void count_and_record(const http::request<http::string_body>& request) {
+  void count_and_record(const bhttp::request<bhttp::string_body>& request) {
     state_.requests.fetch_add(1, std::memory_order_relaxed);
-    const auto auth = request.find(http::field::authorization);
+    const auto auth = request.find(bhttp::field::authorization);
     state_.record(request.body(),
                   auth == request.end() ? std::string_view{} : std::string_view(auth->value()),
                   request.target());
@@ -177,14 +169,14 @@ class Connection {
     Planned p;
     if (const auto* err = std::get_if<RequestError>(&parsed)) {
       p.ended = co_await send(
-          static_cast<http::status>(err->status), "application/json",
+          static_cast<bhttp::status>(err->status), "application/json",
           error_body(err->message, "invalid_request_error", err->param, err->code), keep_alive);
       co_return p;
     }
     const ChatRequest& req = std::get<ChatRequest>(parsed);
     const ModelProfile* profile = state_.find_profile(req.model);
     if (profile == nullptr) {
-      p.ended = co_await send(http::status::not_found, "application/json",
+      p.ended = co_await send(bhttp::status::not_found, "application/json",
                               error_body("The model '" + req.model + "' does not exist",
                                          "invalid_request_error", "model", "model_not_found"),
                               keep_alive);
@@ -193,13 +185,13 @@ class Connection {
     const ReplyPlan plan = plan_reply(req, *profile, state_.options().seed);
     switch (plan.outcome) {
       case Outcome::error:
-        p.ended = co_await send(static_cast<http::status>(plan.error_status), "application/json",
+        p.ended = co_await send(static_cast<bhttp::status>(plan.error_status), "application/json",
                                 error_body("simulated upstream error",
                                            error_type(plan.error_status), "", "simulated_error"),
                                 keep_alive, rate_limit_headers(plan));
         co_return p;
       case Outcome::garbage:
-        p.ended = co_await send(http::status::ok, "text/plain", "this is not json", keep_alive);
+        p.ended = co_await send(bhttp::status::ok, "text/plain", "this is not json", keep_alive);
         co_return p;
       case Outcome::cut:
         p.ended = After::close;  // the client sees the connection close with no response
@@ -216,7 +208,7 @@ class Connection {
     co_return p;
   }
 
-  net::awaitable<After> chat(const http::request<http::string_body>& request) {
+  net::awaitable<After> chat(const bhttp::request<bhttp::string_body>& request) {
     count_and_record(request);
     const bool keep_alive = request.keep_alive();
 
@@ -237,7 +229,7 @@ class Connection {
       state_.aborted_streams.fetch_add(1, std::memory_order_relaxed);
       co_return After::close;
     }
-    co_return co_await send(http::status::ok, "application/json",
+    co_return co_await send(bhttp::status::ok, "application/json",
                             completion_body(chat, plan, id, unix_now()), keep_alive);
   }
 
@@ -303,7 +295,7 @@ class Connection {
 
   // /v1/responses, /v1/completions, /v1/embeddings: the same planner and directives as chat,
   // each answer in its own API's wire format.
-  net::awaitable<After> other_api(const http::request<http::string_body>& request, Api api) {
+  net::awaitable<After> other_api(const bhttp::request<bhttp::string_body>& request, Api api) {
     count_and_record(request);
     const bool keep_alive = request.keep_alive();
     std::variant<ChatRequest, RequestError> parsed = RequestError{};
@@ -330,7 +322,7 @@ class Connection {
         co_await pause_until(Clock::now() + std::chrono::milliseconds(plan.ttft_ms));
     if (!waited) co_return aborted();
     if (api == Api::embeddings) {
-      co_return co_await send(http::status::ok, "application/json",
+      co_return co_await send(bhttp::status::ok, "application/json",
                               embeddings_body(embeddings, plan), keep_alive);
     }
     const std::string id = "sim-" + std::to_string(state_.next_id.fetch_add(1) + 1);
@@ -344,7 +336,7 @@ class Connection {
     const auto generation = per_token(plan) * static_cast<int64_t>(plan.tokens.size());
     const bool generated = co_await pause_until(Clock::now() + generation);
     if (!generated) co_return aborted();
-    co_return co_await send(http::status::ok, "application/json", wire->body(), keep_alive);
+    co_return co_await send(bhttp::status::ok, "application/json", wire->body(), keep_alive);
   }
 
   // A stream in any API's events, paced like a chat stream (the time to first token is over).
@@ -396,7 +388,7 @@ class Connection {
 
   net::awaitable<bool> flush() {
     if (pending_.empty()) co_return true;
-    auto [ec, n] = co_await net::async_write(socket_, net::buffer(pending_), use_tuple);
+    auto [ec, n] = co_await net::async_write(socket_, net::buffer(pending_), kAsTuple);
     pending_.clear();
     co_return !ec;
   }
@@ -423,16 +415,16 @@ class Connection {
     return After::close;
   }
 
-  net::awaitable<After> send(http::status status, std::string_view content_type, std::string body,
+  net::awaitable<After> send(bhttp::status status, std::string_view content_type, std::string body,
                              bool keep_alive, const HeaderList& extra = {}) {
-    http::response<http::string_body> response{status, 11};
-    response.set(http::field::server, "llm-sim");
+    bhttp::response<bhttp::string_body> response{status, 11};
+    response.set(bhttp::field::server, "llm-sim");
     for (const auto& [name, value] : extra) response.set(name, value);
-    response.set(http::field::content_type, content_type);
+    response.set(bhttp::field::content_type, content_type);
     response.keep_alive(keep_alive);
     response.body() = std::move(body);
     response.prepare_payload();
-    auto [ec, n] = co_await http::async_write(socket_, response, use_tuple);
+    auto [ec, n] = co_await bhttp::async_write(socket_, response, kAsTuple);
     co_return ec ? After::close : After::keep_open;
   }
 
@@ -442,8 +434,8 @@ class Connection {
     net::steady_timer timer(socket_.get_executor());
     timer.expires_at(deadline);
     while (watch_peer_) {
-      auto which = co_await (timer.async_wait(use_tuple) ||
-                             socket_.async_wait(tcp::socket::wait_read, use_tuple));
+      auto which = co_await (timer.async_wait(kAsTuple) ||
+                             socket_.async_wait(tcp::socket::wait_read, kAsTuple));
       if (which.index() == 0) co_return true;
       if (auto [ec] = std::get<1>(which); ec) co_return false;
       switch (peek_peer()) {
@@ -456,7 +448,7 @@ class Connection {
           break;
       }
     }
-    co_await timer.async_wait(use_tuple);
+    co_await timer.async_wait(kAsTuple);
     co_return true;
   }
 

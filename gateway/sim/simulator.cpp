@@ -1,16 +1,11 @@
 #include <sys/socket.h>
-#include <boost/asio/as_tuple.hpp>
-#include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/steady_timer.hpp>
-#include <boost/asio/use_awaitable.hpp>
 #include <chrono>
 #include <list>
 #include <stdexcept>
 #include <thread>
 
+#include "base/net.hpp"
 #include "gateway/sim/session.hpp"
 #include "gateway/sim/simulator.hpp"
 #include "gateway/sim/state.hpp"
@@ -18,21 +13,18 @@
 namespace gw::sim {
 namespace {
 
-namespace net = boost::asio;
-using tcp = net::ip::tcp;
 using reuse_port = net::detail::socket_option::boolean<SOL_SOCKET, SO_REUSEPORT>;
 
-constexpr auto use_tuple = net::as_tuple(net::use_awaitable);
 // After a failed accept (e.g. EMFILE) wait before retrying instead of spinning (beast#2319).
 constexpr auto kAcceptRetryDelay = std::chrono::milliseconds(50);
 
 net::awaitable<void> accept_loop(tcp::acceptor& acceptor, SimState& state) {
   for (;;) {
-    auto [ec, socket] = co_await acceptor.async_accept(use_tuple);
+    auto [ec, socket] = co_await acceptor.async_accept(kAsTuple);
     if (ec == net::error::operation_aborted || !acceptor.is_open()) co_return;
     if (ec) {
       net::steady_timer pause(acceptor.get_executor(), kAcceptRetryDelay);
-      co_await pause.async_wait(use_tuple);
+      co_await pause.async_wait(kAsTuple);
       continue;
     }
     net::co_spawn(acceptor.get_executor(), serve_connection(std::move(socket), state),

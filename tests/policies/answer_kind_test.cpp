@@ -12,6 +12,7 @@ namespace gw::policies {
 namespace {
 
 using testing::after_draft_rules;
+using testing::esc;
 
 const RequestedOutput& tools_offered() {
   static const RequestedOutput r = requested_output(nlohmann::json::parse(R"({"tools":[
@@ -43,7 +44,7 @@ AfterDraftSpec spec(std::uint64_t under, std::uint64_t over, bool tool, bool jso
   return s;
 }
 
-struct Case {
+struct AnswerKindCase {
   const char* name;
   AfterDraftSpec spec;
   const RequestedOutput* requested;
@@ -53,7 +54,7 @@ struct Case {
   Verdict expected;
 };
 
-class AnswerKindTest : public ::testing::TestWithParam<Case> {};
+class AnswerKindTest : public ::testing::TestWithParam<AnswerKindCase> {};
 
 TEST_P(AnswerKindTest, Judges) {
   const auto& c = GetParam();
@@ -64,59 +65,57 @@ TEST_P(AnswerKindTest, Judges) {
 }
 
 const Verdict kKeep = Verdict::keep();
-Verdict esc(Reason r) {
-  return Verdict::escalate_for(r);
-}
 const std::vector<std::string> kDontKnow = {"(?i)\\bI (don't|do not) know\\b"};
 
 INSTANTIATE_TEST_SUITE_P(
     Table, AnswerKindTest,
     ::testing::Values(
         // Defect 3: the preamble is not the answer; the call is.
-        Case{"tool_call_with_short_preamble_not_chars_under", spec(20, 0, false, false),
-             &tools_offered(), "Let me check.", &kGoodCall, "tool_calls", kKeep},
-        Case{"tool_call_without_text_not_chars_under", spec(20, 0, false, false), &tools_offered(),
-             "", &kGoodCall, "tool_calls", kKeep},
-        Case{"tool_call_preamble_not_chars_over", spec(0, 5, false, false), &tools_offered(),
-             "Let me check that for you.", &kGoodCall, "tool_calls", kKeep},
-        Case{"tool_call_preamble_not_refusal", spec(0, 0, false, false, kDontKnow),
-             &tools_offered(), "I don't know offhand, let me look.", &kGoodCall, "tool_calls",
-             kKeep},
+        AnswerKindCase{"tool_call_with_short_preamble_not_chars_under", spec(20, 0, false, false),
+                       &tools_offered(), "Let me check.", &kGoodCall, "tool_calls", kKeep},
+        AnswerKindCase{"tool_call_without_text_not_chars_under", spec(20, 0, false, false),
+                       &tools_offered(), "", &kGoodCall, "tool_calls", kKeep},
+        AnswerKindCase{"tool_call_preamble_not_chars_over", spec(0, 5, false, false),
+                       &tools_offered(), "Let me check that for you.", &kGoodCall, "tool_calls",
+                       kKeep},
+        AnswerKindCase{"tool_call_preamble_not_refusal", spec(0, 0, false, false, kDontKnow),
+                       &tools_offered(), "I don't know offhand, let me look.", &kGoodCall,
+                       "tool_calls", kKeep},
         // The same short text without a call is a short text answer.
-        Case{"text_short_is_chars_under", spec(20, 0, true, true), &tools_offered(),
-             "Let me check.", &kNoCall, "stop", esc(Reason::chars_under)},
+        AnswerKindCase{"text_short_is_chars_under", spec(20, 0, true, true), &tools_offered(),
+                       "Let me check.", &kNoCall, "stop", esc(Reason::chars_under)},
         // Defect 3: `{"ok":true}` is a whole structured answer.
-        Case{"structured_ok_not_chars_under", spec(20, 0, false, false), &ok_schema(),
-             R"({"ok":true})", &kNoCall, "stop", kKeep},
-        Case{"structured_ok_not_chars_under_rule_on", spec(20, 0, false, true), &ok_schema(),
-             R"({"ok":true})", &kNoCall, "stop", kKeep},
-        Case{"same_text_plain_request_is_chars_under", spec(20, 0, false, true), &kText,
-             R"({"ok":true})", &kNoCall, "stop", esc(Reason::chars_under)},
-        Case{"structured_not_chars_over", spec(0, 5, false, false), &ok_schema(), R"({"ok":true})",
-             &kNoCall, "stop", kKeep},
+        AnswerKindCase{"structured_ok_not_chars_under", spec(20, 0, false, false), &ok_schema(),
+                       R"({"ok":true})", &kNoCall, "stop", kKeep},
+        AnswerKindCase{"structured_ok_not_chars_under_rule_on", spec(20, 0, false, true),
+                       &ok_schema(), R"({"ok":true})", &kNoCall, "stop", kKeep},
+        AnswerKindCase{"same_text_plain_request_is_chars_under", spec(20, 0, false, true), &kText,
+                       R"({"ok":true})", &kNoCall, "stop", esc(Reason::chars_under)},
+        AnswerKindCase{"structured_not_chars_over", spec(0, 5, false, false), &ok_schema(),
+                       R"({"ok":true})", &kNoCall, "stop", kKeep},
         // invalid_tool_call: fires only when on.
-        Case{"invalid_tool_call_on", spec(0, 0, true, false), &tools_offered(), "", &kUnknownCall,
-             "tool_calls", esc(Reason::invalid_tool_call)},
-        Case{"invalid_tool_call_off", spec(0, 0, false, false), &tools_offered(), "", &kUnknownCall,
-             "tool_calls", kKeep},
-        Case{"valid_tool_call_rule_on", spec(0, 0, true, true), &tools_offered(), "", &kGoodCall,
-             "tool_calls", kKeep},
-        Case{"tool_call_nothing_offered", spec(0, 0, true, false), &kText, "", &kGoodCall,
-             "tool_calls", esc(Reason::invalid_tool_call)},
-        Case{"tool_call_no_requested_output", spec(0, 0, true, false), nullptr, "", &kGoodCall,
-             "tool_calls", esc(Reason::invalid_tool_call)},
+        AnswerKindCase{"invalid_tool_call_on", spec(0, 0, true, false), &tools_offered(), "",
+                       &kUnknownCall, "tool_calls", esc(Reason::invalid_tool_call)},
+        AnswerKindCase{"invalid_tool_call_off", spec(0, 0, false, false), &tools_offered(), "",
+                       &kUnknownCall, "tool_calls", kKeep},
+        AnswerKindCase{"valid_tool_call_rule_on", spec(0, 0, true, true), &tools_offered(), "",
+                       &kGoodCall, "tool_calls", kKeep},
+        AnswerKindCase{"tool_call_nothing_offered", spec(0, 0, true, false), &kText, "", &kGoodCall,
+                       "tool_calls", esc(Reason::invalid_tool_call)},
+        AnswerKindCase{"tool_call_no_requested_output", spec(0, 0, true, false), nullptr, "",
+                       &kGoodCall, "tool_calls", esc(Reason::invalid_tool_call)},
         // invalid_json: fires only when on, and only for structured requests.
-        Case{"invalid_json_on", spec(0, 0, false, true), &ok_schema(), R"({"ko":true})", &kNoCall,
-             "stop", esc(Reason::invalid_json)},
-        Case{"invalid_json_on_prose", spec(20, 0, false, true), &ok_schema(), "no", &kNoCall,
-             "stop", esc(Reason::invalid_json)},
-        Case{"invalid_json_off", spec(0, 0, false, false), &ok_schema(), "not json", &kNoCall,
-             "stop", kKeep},
-        Case{"invalid_json_plain_request", spec(0, 0, false, true), &kText, "not json", &kNoCall,
-             "stop", kKeep},
+        AnswerKindCase{"invalid_json_on", spec(0, 0, false, true), &ok_schema(), R"({"ko":true})",
+                       &kNoCall, "stop", esc(Reason::invalid_json)},
+        AnswerKindCase{"invalid_json_on_prose", spec(20, 0, false, true), &ok_schema(), "no",
+                       &kNoCall, "stop", esc(Reason::invalid_json)},
+        AnswerKindCase{"invalid_json_off", spec(0, 0, false, false), &ok_schema(), "not json",
+                       &kNoCall, "stop", kKeep},
+        AnswerKindCase{"invalid_json_plain_request", spec(0, 0, false, true), &kText, "not json",
+                       &kNoCall, "stop", kKeep},
         // A tool call in a structured request is judged as a tool call.
-        Case{"tool_call_in_structured_request", spec(0, 0, false, true), &ok_schema(), "",
-             &kGoodCall, "tool_calls", kKeep}),
+        AnswerKindCase{"tool_call_in_structured_request", spec(0, 0, false, true), &ok_schema(), "",
+                       &kGoodCall, "tool_calls", kKeep}),
     [](const auto& info) { return std::string(info.param.name); });
 
 TEST(AnswerKindOrder, LengthBeforeInvalidToolCallBeforeInvalidJson) {

@@ -23,14 +23,14 @@ PromptStats user_says(const std::string& text) {
   return prompt_stats(nlohmann::json::array({{{"role", "user"}, {"content", text}}}));
 }
 
-struct Case {
+struct BeforeDraftCase {
   const char* name;
   BeforeDraftSpec spec;
   std::string prompt;
   Verdict expected;
 };
 
-class BeforeDraftTest : public ::testing::TestWithParam<Case> {};
+class BeforeDraftTest : public ::testing::TestWithParam<BeforeDraftCase> {};
 
 TEST_P(BeforeDraftTest, Decides) {
   const auto& c = GetParam();
@@ -42,35 +42,42 @@ const std::string k10(10, 'x');
 INSTANTIATE_TEST_SUITE_P(
     Table, BeforeDraftTest,
     ::testing::Values(
-        Case{"no_rules", {}, "diagnose this incident " + std::string(100000, 'x'), kDraft},
-        Case{"empty_prompt", {10, {kSpecMatch}}, "", kDraft},
-        Case{"chars_off_at_zero", {0, {}}, std::string(100000, 'x'), kDraft},
-        Case{"chars_below", {10, {}}, std::string(9, 'x'), kDraft},
-        Case{"chars_at_threshold", {10, {}}, k10, kDraft},
-        Case{"chars_above", {10, {}}, std::string(11, 'x'), kTooLong},
-        Case{"threshold_one", {1, {}}, "ab", kTooLong},
+        BeforeDraftCase{
+            "no_rules", {}, "diagnose this incident " + std::string(100000, 'x'), kDraft},
+        BeforeDraftCase{"empty_prompt", {10, {kSpecMatch}}, "", kDraft},
+        BeforeDraftCase{"chars_off_at_zero", {0, {}}, std::string(100000, 'x'), kDraft},
+        BeforeDraftCase{"chars_below", {10, {}}, std::string(9, 'x'), kDraft},
+        BeforeDraftCase{"chars_at_threshold", {10, {}}, k10, kDraft},
+        BeforeDraftCase{"chars_above", {10, {}}, std::string(11, 'x'), kTooLong},
+        BeforeDraftCase{"threshold_one", {1, {}}, "ab", kTooLong},
         // 11 characters in 13 bytes: over 10, not over 11.
-        Case{"accents_over", {10, {}}, "h\xC3\xA9llo w\xC3\xB6rld", kTooLong},
-        Case{"accents_at", {11, {}}, "h\xC3\xA9llo w\xC3\xB6rld", kDraft},
+        BeforeDraftCase{"accents_over", {10, {}}, "h\xC3\xA9llo w\xC3\xB6rld", kTooLong},
+        BeforeDraftCase{"accents_at", {11, {}}, "h\xC3\xA9llo w\xC3\xB6rld", kDraft},
         // 10 CJK characters are 30 bytes: counted as 10.
-        Case{"cjk_at",
-             {10, {}},
-             "\xE6\x97\xA5\xE6\x9C\xAC\xE8\xAA\x9E\xE6\x97\xA5\xE6\x9C\xAC\xE8\xAA\x9E\xE6\x97\xA5"
-             "\xE6\x9C\xAC\xE8\xAA\x9E\xE6\x97\xA5",
-             kDraft},
+        BeforeDraftCase{
+            "cjk_at",
+            {10, {}},
+            "\xE6\x97\xA5\xE6\x9C\xAC\xE8\xAA\x9E\xE6\x97\xA5\xE6\x9C\xAC\xE8\xAA\x9E\xE6\x97\xA5"
+            "\xE6\x9C\xAC\xE8\xAA\x9E\xE6\x97\xA5",
+            kDraft},
         // 10 emoji are 40 bytes: counted as 10.
-        Case{"emoji_at",
-             {10, {}},
-             "\xF0\x9F\x98\x80\xF0\x9F\x98\x80\xF0\x9F\x98\x80\xF0\x9F\x98\x80\xF0\x9F\x98\x80"
-             "\xF0\x9F\x98\x80\xF0\x9F\x98\x80\xF0\x9F\x98\x80\xF0\x9F\x98\x80\xF0\x9F\x98\x80",
-             kDraft},
-        Case{"invalid_utf8_bytes_count_one_each", {10, {}}, std::string(11, '\xFF'), kTooLong},
-        Case{"match", {0, {kSpecMatch}}, "Summarise the incident timeline", kMatch},
-        Case{"match_second_pattern", {0, {"nothing", "(?i)urgent"}}, "URGENT: help", kMatch},
-        Case{"no_match", {0, {kSpecMatch}}, "Write a haiku about autumn", kDraft},
-        Case{"match_under_length_limit", {100, {kSpecMatch}}, "review this contract", kMatch},
+        BeforeDraftCase{
+            "emoji_at",
+            {10, {}},
+            "\xF0\x9F\x98\x80\xF0\x9F\x98\x80\xF0\x9F\x98\x80\xF0\x9F\x98\x80\xF0\x9F\x98\x80"
+            "\xF0\x9F\x98\x80\xF0\x9F\x98\x80\xF0\x9F\x98\x80\xF0\x9F\x98\x80\xF0\x9F\x98\x80",
+            kDraft},
+        BeforeDraftCase{
+            "invalid_utf8_bytes_count_one_each", {10, {}}, std::string(11, '\xFF'), kTooLong},
+        BeforeDraftCase{"match", {0, {kSpecMatch}}, "Summarise the incident timeline", kMatch},
+        BeforeDraftCase{
+            "match_second_pattern", {0, {"nothing", "(?i)urgent"}}, "URGENT: help", kMatch},
+        BeforeDraftCase{"no_match", {0, {kSpecMatch}}, "Write a haiku about autumn", kDraft},
+        BeforeDraftCase{
+            "match_under_length_limit", {100, {kSpecMatch}}, "review this contract", kMatch},
         // Both fire: the length rule is checked first.
-        Case{"both_fire_length_wins", {10, {kSpecMatch}}, "review this contract please", kTooLong}),
+        BeforeDraftCase{
+            "both_fire_length_wins", {10, {kSpecMatch}}, "review this contract please", kTooLong}),
     [](const auto& info) { return std::string(info.param.name); });
 
 TEST(BeforeDraft, MatchSeesSystemMessagesToo) {

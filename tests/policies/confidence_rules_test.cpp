@@ -16,14 +16,11 @@ namespace gw::policies {
 namespace {
 
 using testing::after_draft_rules;
+using testing::esc;
+using testing::kAccept;
+using testing::kNaN;
 
-Verdict esc(Reason r) {
-  return Verdict::escalate_for(r);
-}
-const Verdict kAccept = Verdict::keep();
-constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
-
-struct Case {
+struct ConfidenceRulesCase {
   const char* name;
   AfterDraftSpec spec;
   std::vector<double> logprobs;
@@ -32,7 +29,7 @@ struct Case {
   Verdict expected;
 };
 
-class ConfidenceRules : public ::testing::TestWithParam<Case> {};
+class ConfidenceRules : public ::testing::TestWithParam<ConfidenceRulesCase> {};
 
 TEST_P(ConfidenceRules, Decide) {
   const auto& c = GetParam();
@@ -74,90 +71,93 @@ INSTANTIATE_TEST_SUITE_P(
     Boundaries, ConfidenceRules,
     ::testing::Values(
         // min: strictly under.
-        Case{"min_equal_keeps", min_rule(-5.0), kEleven, {}, true, kAccept},
-        Case{"min_just_under_fires",
-             min_rule(-4.999),
-             kEleven,
-             {},
-             true,
-             esc(Reason::min_logprob_under)},
-        Case{"min_without_logprobs_keeps", min_rule(0.0), {}, {}, true, kAccept},
-        Case{"min_nan_keeps", min_rule(-1.0), {-0.1, kNaN, -3.0}, {}, true, kAccept},
-        Case{"min_on_prefix_fires",
-             min_rule(-1.0),
-             {-0.1, -1.5},
-             {},
-             false,
-             esc(Reason::min_logprob_under)},
+        ConfidenceRulesCase{"min_equal_keeps", min_rule(-5.0), kEleven, {}, true, kAccept},
+        ConfidenceRulesCase{"min_just_under_fires",
+                            min_rule(-4.999),
+                            kEleven,
+                            {},
+                            true,
+                            esc(Reason::min_logprob_under)},
+        ConfidenceRulesCase{"min_without_logprobs_keeps", min_rule(0.0), {}, {}, true, kAccept},
+        ConfidenceRulesCase{"min_nan_keeps", min_rule(-1.0), {-0.1, kNaN, -3.0}, {}, true, kAccept},
+        ConfidenceRulesCase{"min_on_prefix_fires",
+                            min_rule(-1.0),
+                            {-0.1, -1.5},
+                            {},
+                            false,
+                            esc(Reason::min_logprob_under)},
         // p10 nearest rank: n = 11 -> rank 2 = -2.1 (sorted: -5.0, -2.1, -2.0, ...).
-        Case{"p10_n11_equal_second_lowest_keeps", p10_rule(-2.1), kEleven, {}, true, kAccept},
-        Case{"p10_n11_just_above_fires",
-             p10_rule(-2.0999),
-             kEleven,
-             {},
-             true,
-             esc(Reason::p10_logprob_under)},
-        Case{"p10_n11_min_does_not_count", p10_rule(-2.5), kEleven, {}, true, kAccept},
+        ConfidenceRulesCase{
+            "p10_n11_equal_second_lowest_keeps", p10_rule(-2.1), kEleven, {}, true, kAccept},
+        ConfidenceRulesCase{"p10_n11_just_above_fires",
+                            p10_rule(-2.0999),
+                            kEleven,
+                            {},
+                            true,
+                            esc(Reason::p10_logprob_under)},
+        ConfidenceRulesCase{
+            "p10_n11_min_does_not_count", p10_rule(-2.5), kEleven, {}, true, kAccept},
         // n = 10 -> rank 1 = the lowest, -1.5.
-        Case{"p10_n10_equal_lowest_keeps", p10_rule(-1.5), kTen, {}, true, kAccept},
-        Case{"p10_n10_just_above_fires",
-             p10_rule(-1.4999),
-             kTen,
-             {},
-             true,
-             esc(Reason::p10_logprob_under)},
-        Case{"p10_on_prefix_fires",
-             p10_rule(-1.0),
-             {-1.5},
-             {},
-             false,
-             esc(Reason::p10_logprob_under)},
-        Case{"p10_without_logprobs_keeps", p10_rule(0.0), {}, {}, true, kAccept},
-        Case{"p10_nan_keeps", p10_rule(-0.5), {kNaN, -3.0}, {}, true, kAccept},
+        ConfidenceRulesCase{"p10_n10_equal_lowest_keeps", p10_rule(-1.5), kTen, {}, true, kAccept},
+        ConfidenceRulesCase{"p10_n10_just_above_fires",
+                            p10_rule(-1.4999),
+                            kTen,
+                            {},
+                            true,
+                            esc(Reason::p10_logprob_under)},
+        ConfidenceRulesCase{"p10_on_prefix_fires",
+                            p10_rule(-1.0),
+                            {-1.5},
+                            {},
+                            false,
+                            esc(Reason::p10_logprob_under)},
+        ConfidenceRulesCase{"p10_without_logprobs_keeps", p10_rule(0.0), {}, {}, true, kAccept},
+        ConfidenceRulesCase{"p10_nan_keeps", p10_rule(-0.5), {kNaN, -3.0}, {}, true, kAccept},
         // first margin: strictly under; unknown margin never fires.
-        Case{"margin_equal_keeps", margin_rule(1.0), {-0.1}, 1.0, true, kAccept},
-        Case{"margin_under_fires",
-             margin_rule(1.0),
-             {-0.1},
-             0.999,
-             true,
-             esc(Reason::first_margin_under)},
-        Case{"margin_zero_tie_fires",
-             margin_rule(0.5),
-             {-0.7},
-             0.0,
-             true,
-             esc(Reason::first_margin_under)},
-        Case{"margin_unknown_keeps", margin_rule(100.0), {-0.1}, std::nullopt, true, kAccept},
-        Case{"margin_nan_keeps", margin_rule(1.0), {-0.1}, kNaN, true, kAccept},
-        Case{"margin_on_prefix_fires",
-             margin_rule(1.0),
-             {-0.1},
-             0.2,
-             false,
-             esc(Reason::first_margin_under)},
+        ConfidenceRulesCase{"margin_equal_keeps", margin_rule(1.0), {-0.1}, 1.0, true, kAccept},
+        ConfidenceRulesCase{"margin_under_fires",
+                            margin_rule(1.0),
+                            {-0.1},
+                            0.999,
+                            true,
+                            esc(Reason::first_margin_under)},
+        ConfidenceRulesCase{"margin_zero_tie_fires",
+                            margin_rule(0.5),
+                            {-0.7},
+                            0.0,
+                            true,
+                            esc(Reason::first_margin_under)},
+        ConfidenceRulesCase{
+            "margin_unknown_keeps", margin_rule(100.0), {-0.1}, std::nullopt, true, kAccept},
+        ConfidenceRulesCase{"margin_nan_keeps", margin_rule(1.0), {-0.1}, kNaN, true, kAccept},
+        ConfidenceRulesCase{"margin_on_prefix_fires",
+                            margin_rule(1.0),
+                            {-0.1},
+                            0.2,
+                            false,
+                            esc(Reason::first_margin_under)},
         // Order: mean, then min, then p10, then first margin.
-        Case{"order_mean_first",
-             all_confidence(),
-             {-4.0, -4.0},
-             0.1,
-             true,
-             esc(Reason::mean_logprob_under)},
-        Case{"order_min_before_p10", all_confidence(), kEleven, 0.1, true,
-             esc(Reason::min_logprob_under)},
-        Case{"order_p10_before_margin",
-             all_confidence(),
-             {-0.1, -2.5, -0.1, -0.1},
-             0.1,
-             true,
-             esc(Reason::p10_logprob_under)},
-        Case{"order_margin_last",
-             all_confidence(),
-             {-0.1, -0.1},
-             0.1,
-             true,
-             esc(Reason::first_margin_under)},
-        Case{"all_pass_keeps", all_confidence(), {-0.1, -0.1}, 1.0, true, kAccept}),
+        ConfidenceRulesCase{"order_mean_first",
+                            all_confidence(),
+                            {-4.0, -4.0},
+                            0.1,
+                            true,
+                            esc(Reason::mean_logprob_under)},
+        ConfidenceRulesCase{"order_min_before_p10", all_confidence(), kEleven, 0.1, true,
+                            esc(Reason::min_logprob_under)},
+        ConfidenceRulesCase{"order_p10_before_margin",
+                            all_confidence(),
+                            {-0.1, -2.5, -0.1, -0.1},
+                            0.1,
+                            true,
+                            esc(Reason::p10_logprob_under)},
+        ConfidenceRulesCase{"order_margin_last",
+                            all_confidence(),
+                            {-0.1, -0.1},
+                            0.1,
+                            true,
+                            esc(Reason::first_margin_under)},
+        ConfidenceRulesCase{"all_pass_keeps", all_confidence(), {-0.1, -0.1}, 1.0, true, kAccept}),
     [](const auto& info) { return std::string(info.param.name); });
 
 TEST(ConfidenceRulesHold, MinAndP10KeepTheHoldOpen) {

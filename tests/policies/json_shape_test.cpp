@@ -8,7 +8,7 @@
 namespace gw::policies {
 namespace {
 
-struct Case {
+struct JsonShapeCase {
   const char* name;
   std::string text;
   bool valid;
@@ -16,7 +16,7 @@ struct Case {
   std::vector<std::string> keys;
 };
 
-class JsonShapeTest : public ::testing::TestWithParam<Case> {};
+class JsonShapeTest : public ::testing::TestWithParam<JsonShapeCase> {};
 
 TEST_P(JsonShapeTest, Reads) {
   const auto& c = GetParam();
@@ -35,32 +35,33 @@ std::string nested(std::size_t depth) {
 INSTANTIATE_TEST_SUITE_P(
     Table, JsonShapeTest,
     ::testing::Values(
-        Case{"object", R"({"ok":true})", true, JsonType::object, {"ok"}},
-        Case{"keys_top_level_only",
-             R"({"a":{"b":1},"c":[{"d":2}]})",
-             true,
-             JsonType::object,
-             {"a", "c"}},
-        Case{"whitespace_around", " \n{\"a\":1}\t ", true, JsonType::object, {"a"}},
-        Case{"array", "[1,2]", true, JsonType::array, {}},
-        Case{"string", R"("hi")", true, JsonType::string, {}},
-        Case{"integer", "-3", true, JsonType::integer, {}},
-        Case{"big_unsigned", "18446744073709551615", true, JsonType::integer, {}},
-        Case{"number", "1.5e3", true, JsonType::number, {}},
-        Case{"boolean", "false", true, JsonType::boolean, {}},
-        Case{"null", "null", true, JsonType::null, {}},
-        Case{"empty", "", false, JsonType::null, {}},
-        Case{"blank", "   ", false, JsonType::null, {}},
-        Case{"truncated", R"({"ok":tr)", false, JsonType::null, {}},
-        Case{"trailing_garbage", R"({"ok":true} and more)", false, JsonType::null, {}},
-        Case{"two_values", "{} {}", false, JsonType::null, {}},
-        Case{"code_fence", "```json\n{\"ok\":true}\n```", false, JsonType::null, {}},
-        Case{"single_quotes", "{'ok':true}", false, JsonType::null, {}},
-        Case{"prose", "Sure! Here it is.", false, JsonType::null, {}},
+        JsonShapeCase{"object", R"({"ok":true})", true, JsonType::object, {"ok"}},
+        JsonShapeCase{"keys_top_level_only",
+                      R"({"a":{"b":1},"c":[{"d":2}]})",
+                      true,
+                      JsonType::object,
+                      {"a", "c"}},
+        JsonShapeCase{"whitespace_around", " \n{\"a\":1}\t ", true, JsonType::object, {"a"}},
+        JsonShapeCase{"array", "[1,2]", true, JsonType::array, {}},
+        JsonShapeCase{"string", R"("hi")", true, JsonType::string, {}},
+        JsonShapeCase{"integer", "-3", true, JsonType::integer, {}},
+        JsonShapeCase{"big_unsigned", "18446744073709551615", true, JsonType::integer, {}},
+        JsonShapeCase{"number", "1.5e3", true, JsonType::number, {}},
+        JsonShapeCase{"boolean", "false", true, JsonType::boolean, {}},
+        JsonShapeCase{"null", "null", true, JsonType::null, {}},
+        JsonShapeCase{"empty", "", false, JsonType::null, {}},
+        JsonShapeCase{"blank", "   ", false, JsonType::null, {}},
+        JsonShapeCase{"truncated", R"({"ok":tr)", false, JsonType::null, {}},
+        JsonShapeCase{"trailing_garbage", R"({"ok":true} and more)", false, JsonType::null, {}},
+        JsonShapeCase{"two_values", "{} {}", false, JsonType::null, {}},
+        JsonShapeCase{"code_fence", "```json\n{\"ok\":true}\n```", false, JsonType::null, {}},
+        JsonShapeCase{"single_quotes", "{'ok':true}", false, JsonType::null, {}},
+        JsonShapeCase{"prose", "Sure! Here it is.", false, JsonType::null, {}},
         // Exactly at the depth limit is fine; one more level is not judged valid.
-        Case{"depth_at_limit", nested(kMaxJudgedJsonDepth), true, JsonType::array, {}},
-        Case{"depth_over_limit", nested(kMaxJudgedJsonDepth + 1), false, JsonType::null, {}},
-        Case{"depth_far_over_limit", nested(200000), false, JsonType::null, {}}),
+        JsonShapeCase{"depth_at_limit", nested(kMaxJudgedJsonDepth), true, JsonType::array, {}},
+        JsonShapeCase{
+            "depth_over_limit", nested(kMaxJudgedJsonDepth + 1), false, JsonType::null, {}},
+        JsonShapeCase{"depth_far_over_limit", nested(200000), false, JsonType::null, {}}),
     [](const auto& info) { return std::string(info.param.name); });
 
 TEST(JsonType, MatchesLikeJsonSchema) {

@@ -15,14 +15,14 @@ ResponseFormat format_of(const char* response_format) {
       .format;
 }
 
-struct Case {
+struct StructuredOutputCase {
   const char* name;
   const char* response_format;
   std::string text;
   std::optional<StructuredProblem> expected;
 };
 
-class StructuredOutputTest : public ::testing::TestWithParam<Case> {};
+class StructuredOutputTest : public ::testing::TestWithParam<StructuredOutputCase> {};
 
 TEST_P(StructuredOutputTest, Checks) {
   const auto& c = GetParam();
@@ -48,25 +48,28 @@ constexpr auto kMissing = StructuredProblem::missing_required;
 INSTANTIATE_TEST_SUITE_P(
     Table, StructuredOutputTest,
     ::testing::Values(
-        Case{"text_format_never_checked", kText, "not json", std::nullopt},
-        Case{"json_object_valid", kObject, R"({"ok":true})", std::nullopt},
-        Case{"json_object_any_valid_value", kObject, "[1]", std::nullopt},
-        Case{"json_object_prose", kObject, "Sure, here you go", kNotJson},
-        Case{"json_object_truncated", kObject, R"({"ok":tr)", kNotJson},
-        Case{"json_object_fenced", kObject, "```json\n{}\n```", kNotJson},
-        Case{"schema_all_required", kOk, R"({"ok":true,"why":"x"})", std::nullopt},
+        StructuredOutputCase{"text_format_never_checked", kText, "not json", std::nullopt},
+        StructuredOutputCase{"json_object_valid", kObject, R"({"ok":true})", std::nullopt},
+        StructuredOutputCase{"json_object_any_valid_value", kObject, "[1]", std::nullopt},
+        StructuredOutputCase{"json_object_prose", kObject, "Sure, here you go", kNotJson},
+        StructuredOutputCase{"json_object_truncated", kObject, R"({"ok":tr)", kNotJson},
+        StructuredOutputCase{"json_object_fenced", kObject, "```json\n{}\n```", kNotJson},
+        StructuredOutputCase{"schema_all_required", kOk, R"({"ok":true,"why":"x"})", std::nullopt},
         // One required property short is the boundary.
-        Case{"schema_one_required_missing", kOk, R"({"ok":true})", kMissing},
-        Case{"schema_required_nested_only", kOk, R"({"r":{"ok":true,"why":"x"}})", kMissing},
-        Case{"schema_wrong_top_type", kOk, R"([{"ok":true,"why":"x"}])", kWrongType},
-        Case{"schema_invalid_json", kOk, R"({"ok":true,)", kNotJson},
-        Case{"schema_no_type_object", kNoType, R"({"ok":1})", std::nullopt},
-        Case{"schema_no_type_missing", kNoType, R"({"no":1})", kMissing},
-        Case{"schema_no_type_required_ignores_non_object", kNoType, "3", std::nullopt},
-        Case{"schema_number_accepts_integer", kNumber, "3", std::nullopt},
-        Case{"schema_number_rejects_string", kNumber, R"("3")", kWrongType},
-        Case{"schema_type_list_second", kObjectOrNull, "null", std::nullopt},
-        Case{"schema_type_list_none", kObjectOrNull, "true", kWrongType}),
+        StructuredOutputCase{"schema_one_required_missing", kOk, R"({"ok":true})", kMissing},
+        StructuredOutputCase{"schema_required_nested_only", kOk, R"({"r":{"ok":true,"why":"x"}})",
+                             kMissing},
+        StructuredOutputCase{"schema_wrong_top_type", kOk, R"([{"ok":true,"why":"x"}])",
+                             kWrongType},
+        StructuredOutputCase{"schema_invalid_json", kOk, R"({"ok":true,)", kNotJson},
+        StructuredOutputCase{"schema_no_type_object", kNoType, R"({"ok":1})", std::nullopt},
+        StructuredOutputCase{"schema_no_type_missing", kNoType, R"({"no":1})", kMissing},
+        StructuredOutputCase{"schema_no_type_required_ignores_non_object", kNoType, "3",
+                             std::nullopt},
+        StructuredOutputCase{"schema_number_accepts_integer", kNumber, "3", std::nullopt},
+        StructuredOutputCase{"schema_number_rejects_string", kNumber, R"("3")", kWrongType},
+        StructuredOutputCase{"schema_type_list_second", kObjectOrNull, "null", std::nullopt},
+        StructuredOutputCase{"schema_type_list_none", kObjectOrNull, "true", kWrongType}),
     [](const auto& info) { return std::string(info.param.name); });
 
 }  // namespace

@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include <limits>
 #include <ostream>
 #include <stdexcept>
 #include <utility>
@@ -47,5 +48,12 @@ inline Rules before_draft_rules(BeforeDraftSpec before) {
 inline const std::string kSpecMatch = "(?i)\\b(contract|incident|diagnos)";
 inline const std::string kSpecRefusalDontKnow = "(?i)\\bI (don't|do not) know\\b";
 inline const std::string kSpecRefusalInsufficient = "(?i)insufficient (context|information)";
+
+// Verdict shorthands for the rule tables.
+inline Verdict esc(Reason r) {
+  return Verdict::escalate_for(r);
+}
+inline const Verdict kAccept = Verdict::keep();
+inline constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
 }  // namespace gw::policies::testing

@@ -19,7 +19,7 @@ const RequestedOutput& offered() {
   return r;
 }
 
-struct Case {
+struct ToolCallsCase {
   const char* name;
   std::string function;
   std::string arguments;
@@ -27,7 +27,7 @@ struct Case {
   std::optional<ToolCallProblem> expected;
 };
 
-class ToolCallTest : public ::testing::TestWithParam<Case> {};
+class ToolCallTest : public ::testing::TestWithParam<ToolCallsCase> {};
 
 TEST_P(ToolCallTest, Checks) {
   const auto& c = GetParam();
@@ -36,30 +36,32 @@ TEST_P(ToolCallTest, Checks) {
 
 constexpr auto kUnknown = ToolCallProblem::unknown_function;
 constexpr auto kNotObject = ToolCallProblem::arguments_not_object;
-constexpr auto kMissing = ToolCallProblem::missing_required;
+constexpr auto kArgumentMissing = ToolCallProblem::missing_required;
 
 INSTANTIATE_TEST_SUITE_P(
     Table, ToolCallTest,
     ::testing::Values(
-        Case{"all_required", "get_weather", R"({"city":"Oslo","unit":"C"})", true, std::nullopt},
-        Case{"required_plus_extra", "get_weather", R"({"unit":"C","city":"Oslo","x":1})", true,
-             std::nullopt},
+        ToolCallsCase{"all_required", "get_weather", R"({"city":"Oslo","unit":"C"})", true,
+                      std::nullopt},
+        ToolCallsCase{"required_plus_extra", "get_weather", R"({"unit":"C","city":"Oslo","x":1})",
+                      true, std::nullopt},
         // One required parameter short is the boundary.
-        Case{"one_required_missing", "get_weather", R"({"city":"Oslo"})", true, kMissing},
-        Case{"required_only_nested", "get_weather", R"({"q":{"city":"Oslo","unit":"C"}})", true,
-             kMissing},
-        Case{"no_required_empty_object", "now", "{}", true, std::nullopt},
-        Case{"no_required_blank_arguments", "now", "", true, std::nullopt},
-        Case{"required_blank_arguments", "get_weather", " ", true, kMissing},
-        Case{"arguments_array", "now", "[]", true, kNotObject},
-        Case{"arguments_string", "now", R"("{}")", true, kNotObject},
-        Case{"arguments_truncated", "get_weather", R"({"city":"Os)", true, kNotObject},
-        Case{"arguments_prose", "now", "call it now", true, kNotObject},
-        Case{"unknown_name", "get_wether", "{}", true, kUnknown},
-        Case{"name_case_matters", "Now", "{}", true, kUnknown},
-        Case{"empty_name", "", "{}", true, kUnknown},
-        Case{"custom_tool_free_input", "shell", "ls -la", false, std::nullopt},
-        Case{"custom_tool_unknown", "bash", "ls", false, kUnknown}),
+        ToolCallsCase{"one_required_missing", "get_weather", R"({"city":"Oslo"})", true,
+                      kArgumentMissing},
+        ToolCallsCase{"required_only_nested", "get_weather", R"({"q":{"city":"Oslo","unit":"C"}})",
+                      true, kArgumentMissing},
+        ToolCallsCase{"no_required_empty_object", "now", "{}", true, std::nullopt},
+        ToolCallsCase{"no_required_blank_arguments", "now", "", true, std::nullopt},
+        ToolCallsCase{"required_blank_arguments", "get_weather", " ", true, kArgumentMissing},
+        ToolCallsCase{"arguments_array", "now", "[]", true, kNotObject},
+        ToolCallsCase{"arguments_string", "now", R"("{}")", true, kNotObject},
+        ToolCallsCase{"arguments_truncated", "get_weather", R"({"city":"Os)", true, kNotObject},
+        ToolCallsCase{"arguments_prose", "now", "call it now", true, kNotObject},
+        ToolCallsCase{"unknown_name", "get_wether", "{}", true, kUnknown},
+        ToolCallsCase{"name_case_matters", "Now", "{}", true, kUnknown},
+        ToolCallsCase{"empty_name", "", "{}", true, kUnknown},
+        ToolCallsCase{"custom_tool_free_input", "shell", "ls -la", false, std::nullopt},
+        ToolCallsCase{"custom_tool_unknown", "bash", "ls", false, kUnknown}),
     [](const auto& info) { return std::string(info.param.name); });
 
 TEST(ToolCalls, NothingOfferedMeansEveryNameIsUnknown) {

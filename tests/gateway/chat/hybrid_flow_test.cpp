@@ -25,8 +25,8 @@ std::string chat_body(bool stream, std::string_view user = "What is the capital 
 }
 
 // One request through the flow: both fakes, the trace, and whether the flow returned.
-struct Request {
-  explicit Request(ServingSnapshot s) : serving(std::move(s)) {
+struct FlowRun {
+  explicit FlowRun(ServingSnapshot s) : serving(std::move(s)) {
     trace.request_id = "req-1";
     trace.received = Clock::now();
     deadline = trace.received + std::chrono::milliseconds(serving->cfg->server.request_timeout_ms);
@@ -40,14 +40,14 @@ struct Request {
   bool finished = false;
 };
 
-net::awaitable<void> run_hybrid(Request& r, FlowContext& cx, ChatRequest& request) {
+net::awaitable<void> run_hybrid(FlowRun& r, FlowContext& cx, ChatRequest& request) {
   co_await hybrid_flow(cx, request);
   r.finished = true;
 }
 
 // Runs `body` through hybrid_flow on an io_context for at most `budget` (a flow still waiting
 // then has missed its deadline: the test fails on `finished`, it never hangs).
-void route(Request& r, const std::string& body,
+void route(FlowRun& r, const std::string& body,
            std::chrono::milliseconds budget = std::chrono::milliseconds(3000)) {
   auto parsed = parse_chat_request(body);
   ASSERT_TRUE(std::holds_alternative<ChatRequest>(parsed));
@@ -59,7 +59,7 @@ void route(Request& r, const std::string& body,
   ioc.run_for(budget);
 }
 
-std::vector<std::string> called_models(const Request& r) {
+std::vector<std::string> called_models(const FlowRun& r) {
   std::vector<std::string> names;
   names.reserve(r.models.calls.size());
   for (const auto& c : r.models.calls) names.push_back(c.model);
@@ -73,7 +73,7 @@ std::string joined(const std::vector<std::string>& pieces, std::size_t n = SIZE_
 }
 
 // Every upstream call is opened with the request's deadline: none may outlive it.
-void expect_request_deadline_on_every_call(const Request& r) {
+void expect_request_deadline_on_every_call(const FlowRun& r) {
   for (const auto& c : r.models.calls) {
     EXPECT_EQ(c.deadline, r.deadline) << c.model << " was not given the request's deadline";
   }
@@ -94,7 +94,7 @@ class HoldWindow : public ::testing::TestWithParam<HoldCase> {};
 // event, [DONE]). Nothing reaches the client before that, and everything after.
 TEST_P(HoldWindow, HoldsExactlyHoldTokensThenRelaysEveryByte) {
   const HoldCase c = GetParam();
-  Request r(
+  FlowRun r(
       serving_with("  after_draft:\n    refusal: [\"(?i)insufficient context\"]\n"
                    "  stream:\n    hold_tokens: " +
                    std::to_string(c.hold_tokens) + "\n"));
@@ -124,7 +124,7 @@ INSTANTIATE_TEST_SUITE_P(Boundary, HoldWindow,
 
 // A rule that can no longer fire ends the window early: chars_under passed, nothing else on.
 TEST(HoldWindowEnd, EndsOnceNoRuleCanFireOnMoreText) {
-  Request r(
+  FlowRun r(
       serving_with("  after_draft:\n    chars_under: 5\n    finish_reason_length: false\n"
                    "  stream:\n    hold_tokens: 24\n"));
   r.models.script("phi", streamed_tokens(30));
@@ -136,7 +136,7 @@ TEST(HoldWindowEnd, EndsOnceNoRuleCanFireOnMoreText) {
 
 // hold_max_bytes reached with text held: judged on that prefix, like any other.
 TEST(HoldWindowEnd, ByteBoundJudgesThePrefix) {
-  Request r(
+  FlowRun r(
       serving_with("  after_draft:\n    refusal: [\"(?i)insufficient context\"]\n"
                    "  stream:\n    hold_tokens: 24\n    hold_max_bytes: 1024\n"));
   ModelScript draft = streamed_tokens(30);
@@ -205,7 +205,7 @@ class Verdicts : public ::testing::TestWithParam<FlowCase> {};
 
 TEST_P(Verdicts, RouteCallsAndAnswer) {
   const FlowCase& c = GetParam();
-  Request r(serving_with(std::string("  on_escalate: ") + c.on_escalate +
+  FlowRun r(serving_with(std::string("  on_escalate: ") + c.on_escalate +
                          "\n  fallback: " + (c.fallback ? "true" : "false") +
                          "\n  after_draft:\n    chars_under: 20\n"
                          "    refusal: [\"(?i)insufficient context\"]\n"
@@ -482,7 +482,7 @@ INSTANTIATE_TEST_SUITE_P(Streamed, Verdicts,
 // the rest of it first (the large model improves the whole draft).
 TEST(Escalation, ReplaceStopsReadingTheDraftRefineReadsItAll) {
   for (const char* mode : {"replace", "refine"}) {
-    Request r(serving_with(std::string("  on_escalate: ") + mode +
+    FlowRun r(serving_with(std::string("  on_escalate: ") + mode +
                            "\n  after_draft:\n    refusal: [\"(?i)insufficient context\"]\n"
                            "  stream:\n    hold_tokens: 4\n"));
     ModelScript draft = streamed_tokens(20);
@@ -530,7 +530,7 @@ class Deadline : public ::testing::TestWithParam<DeadlineCase> {};
 // Without the deadline on the call the flow would wait for ever: the run's budget fails it.
 TEST_P(Deadline, ModelStallEndsAtTheRequestDeadlineWith504) {
   const DeadlineCase& c = GetParam();
-  Request r(serving_with("  after_draft:\n    chars_under: 20\n  stream:\n    hold_tokens: 4\n",
+  FlowRun r(serving_with("  after_draft:\n    chars_under: 20\n  stream:\n    hold_tokens: 4\n",
                          /*request_timeout_ms=*/150));
   for (const auto& s : c.phi) r.models.script("phi", s);
   for (const auto& s : c.big) r.models.script("big", s);
@@ -568,14 +568,14 @@ INSTANTIATE_TEST_SUITE_P(
 
 // ---- the direct relay over the same seam --------------------------------------------------------
 
-net::awaitable<void> run_relay(Request& r, FlowContext& cx, const config::Model& m,
+net::awaitable<void> run_relay(FlowRun& r, FlowContext& cx, const config::Model& m,
                                std::string body, bool stream) {
   const StreamEdits none;  // named: GCC 12 mis-destroys a temporary bound across co_await
   co_await relay(cx, m, std::move(body), stream, none, upstream::kChatCompletionsPath);
   r.finished = true;
 }
 
-void relay_to_phi(Request& r, bool stream) {
+void relay_to_phi(FlowRun& r, bool stream) {
   FlowContext cx{r.client, r.models, r.trace, r.serving, r.deadline, nullptr, false};
   net::io_context ioc;
   net::co_spawn(ioc, run_relay(r, cx, *r.serving->draft, "{}", stream), net::detached);
@@ -583,7 +583,7 @@ void relay_to_phi(Request& r, bool stream) {
 }
 
 TEST(Relay, StreamIsRelayedByteForByteAndUpstreamStatusKept) {
-  Request r(serving_with("", 150));
+  FlowRun r(serving_with("", 150));
   ModelScript s = streamed_tokens(7);
   r.models.script("phi", s);
   relay_to_phi(r, true);
@@ -591,7 +591,7 @@ TEST(Relay, StreamIsRelayedByteForByteAndUpstreamStatusKept) {
   EXPECT_EQ(r.client.streamed(), joined(s.pieces));
   EXPECT_EQ(r.client.events.back().kind, K::end_stream);
 
-  Request e(serving_with("", 150));
+  FlowRun e(serving_with("", 150));
   e.models.script("phi", http_status(503));
   relay_to_phi(e, false);
   ASSERT_TRUE(e.finished);
@@ -601,7 +601,7 @@ TEST(Relay, StreamIsRelayedByteForByteAndUpstreamStatusKept) {
 
 TEST(Relay, StallEndsAtTheRequestDeadline) {
   for (bool stream : {false, true}) {
-    Request r(serving_with("", 150));
+    FlowRun r(serving_with("", 150));
     r.models.script("phi", stalls_after(stream ? 2 : 0, stream));
     relay_to_phi(r, stream);
     ASSERT_TRUE(r.finished) << "stream=" << stream;
@@ -620,7 +620,7 @@ namespace {
 // A client that stops reading mid-stream: the flow stops writing and closes the draft call (the
 // small model stops generating); nothing more is read from it.
 TEST(ClientGone, WriteFailureStopsTheFlowAndClosesTheModelCall) {
-  Request r(serving_with("  after_draft:\n    chars_under: 20\n  stream:\n    hold_tokens: 4\n"));
+  FlowRun r(serving_with("  after_draft:\n    chars_under: 20\n  stream:\n    hold_tokens: 4\n"));
   r.models.script("phi", streamed_tokens(40));
   r.client.gone_ = true;  // every write fails
   route(r, chat_body(true));

@@ -13,21 +13,16 @@
 #include <ostream>
 #include <thread>
 
+#include "config_fixture.hpp"
+
 namespace gw::config {
 namespace {
 
 using ::testing::ElementsAre;
 using ::testing::ElementsAreArray;
+using testing::fake_env;
 using ::testing::IsEmpty;
-
-// Tests never read the real environment.
-EnvLookup fake_env(std::map<std::string, std::string> vars = {}) {
-  return [vars = std::move(vars)](const std::string& name) -> std::optional<std::string> {
-    auto it = vars.find(name);
-    if (it == vars.end()) return std::nullopt;
-    return it->second;
-  };
-}
+using testing::kModels;
 
 std::vector<std::string> problems_of(const LoadResult& result) {
   std::vector<std::string> out;
@@ -36,16 +31,7 @@ std::vector<std::string> problems_of(const LoadResult& result) {
   return out;
 }
 
-// Appended to cases that do not write their own `models`; starts on a fresh line, so
-// the case's own line numbers are unaffected.
-constexpr const char* kModels = R"(models:
-  small:
-    upstream: "http://127.0.0.1:5301/v1"
-  large:
-    upstream: "http://127.0.0.1:5302/v1"
-)";
-
-struct Case {
+struct LoadCase {
   const char* name;
   std::string yaml;
   std::vector<std::string> expected;
@@ -53,21 +39,21 @@ struct Case {
   std::map<std::string, std::string> env = {};
 };
 
-std::ostream& operator<<(std::ostream& os, const Case& c) {
+std::ostream& operator<<(std::ostream& os, const LoadCase& c) {
   return os << c.name;
 }
 
-class LoadProblems : public ::testing::TestWithParam<Case> {};
+class LoadProblems : public ::testing::TestWithParam<LoadCase> {};
 
 TEST_P(LoadProblems, ReportsExactly) {
-  const Case& c = GetParam();
+  const LoadCase& c = GetParam();
   auto result = load_string(c.add_models ? c.yaml + kModels : c.yaml, "t.yaml", fake_env(c.env));
   EXPECT_THAT(problems_of(result), ElementsAreArray(c.expected)) << c.yaml;
   EXPECT_EQ(result.config, nullptr);
 }
 
 // clang-format off
-const Case kUnknownKeys[] = {
+const LoadCase kUnknownKeys[] = {
     {"TopLevel", "sever:\n  threads: 2\n",
      {"t.yaml:1:1: unknown key 'sever' at the top level (did you mean 'server'?)"}},
     {"Server", "server:\n  max_body_byte: 10\n",
@@ -107,7 +93,7 @@ const Case kUnknownKeys[] = {
      {"t.yaml:3:3: duplicate key 'threads' in server (first at line 2)"}},
 };
 
-const Case kWrongTypes[] = {
+const LoadCase kWrongTypes[] = {
     {"StringForInteger", "server:\n  threads: four\n",
      {"t.yaml:2:12: server.threads: expected an integer, got 'four'"}},
     {"FloatForInteger", "server:\n  max_body_bytes: 1.5\n",
@@ -194,7 +180,7 @@ const Case kWrongTypes[] = {
      {"t.yaml:2:5: keys must be strings, got a list in server"}},
 };
 
-const Case kAddresses[] = {
+const LoadCase kAddresses[] = {
     {"NoPort", "server:\n  listen: \"127.0.0.1\"\n",
      {"t.yaml:2:11: server.listen: invalid address '127.0.0.1' (expected HOST:PORT, e.g. "
       "127.0.0.1:8080)"}},
@@ -208,7 +194,7 @@ const Case kAddresses[] = {
      {"t.yaml:3:17: server.admin_listen: must differ from server.listen (::1:8080)"}},
 };
 
-const Case kUrls[] = {
+const LoadCase kUrls[] = {
     {"Scheme", "models:\n  small:\n    upstream: \"127.0.0.1:5273/v1\"\n",
      {"t.yaml:3:15: models.small.upstream: invalid URL '127.0.0.1:5273/v1' (scheme must be "
       "http:// or https://)"},
@@ -225,7 +211,7 @@ const Case kUrls[] = {
      false},
 };
 
-const Case kRegexes[] = {
+const LoadCase kRegexes[] = {
     {"FlowList", "routing:\n  before_draft:\n    match: [\"ok\", \"(?i)\\\\b(contract\"]\n",
      {"t.yaml:3:19: routing.before_draft.match[1]: invalid regex: missing ): (?i)\\b(contract"}},
     {"BlockList", "routing:\n  after_draft:\n    refusal:\n      - \"fine\"\n      - \"a**\"\n",
@@ -234,7 +220,7 @@ const Case kRegexes[] = {
      {"t.yaml:3:15: routing.after_draft.refusal[0]: expected a string, got a mapping"}},
 };
 
-const Case kCrossField[] = {
+const LoadCase kCrossField[] = {
     {"UnknownDraftWithHint", "routing:\n  draft: smal\n",
      {"t.yaml:2:10: routing.draft: unknown model 'smal' (did you mean 'small'?)"}},
     {"UnknownEscalateListsModels", "routing:\n  escalate: gpt-4o\n",
@@ -256,7 +242,7 @@ const Case kCrossField[] = {
      {"t.yaml:3:18: routing.refine_prompt: must contain {draft} when on_escalate is 'refine'"}},
 };
 
-const Case kCorsAndAuth[] = {
+const LoadCase kCorsAndAuth[] = {
     {"OriginWithPath", "cors:\n  allow_origins: [\"*\", \"https://app.example.com/\"]\n",
      {"t.yaml:2:24: cors.allow_origins[1]: invalid origin 'https://app.example.com/' (expected "
       "\"*\", \"null\" or scheme://host[:port] without a path)"}},
@@ -273,7 +259,7 @@ const Case kCorsAndAuth[] = {
      {{"GATEWAY_API_KEYS", " , ,"}}},
 };
 
-const Case kFiles[] = {
+const LoadCase kFiles[] = {
     {"SyntaxError", "server:\n  listen: [1, 2\nmodels: {}\n",
      {"t.yaml:3:7: YAML syntax error: end of sequence flow not found"}, false},
     {"BadIndentation", "server:\n  threads: 1\n   listen: x\n",

@@ -2,34 +2,26 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "config_fixture.hpp"
 #include "gateway/config/load.hpp"
 
 namespace gw::config {
 namespace {
 
 using ::testing::ElementsAre;
-
-constexpr const char* kModels = R"(models:
-  small:
-    upstream: "http://127.0.0.1:5301/v1"
-  large:
-    upstream: "http://127.0.0.1:5302/v1"
-)";
-
-EnvLookup no_env() {
-  return [](const std::string&) -> std::optional<std::string> { return std::nullopt; };
-}
+using testing::fake_env;
+using testing::kModels;
 
 std::vector<std::string> problems_of(const std::string& yaml) {
   std::vector<std::string> out;
-  for (const auto& p : load_string(yaml + kModels, "t.yaml", no_env()).problems) {
+  for (const auto& p : load_string(yaml + kModels, "t.yaml", fake_env()).problems) {
     out.push_back(p.str());
   }
   return out;
 }
 
 TEST(ShadowConfig, OffByDefault) {
-  auto result = load_string(kModels, "t.yaml", no_env());
+  auto result = load_string(kModels, "t.yaml", fake_env());
   ASSERT_TRUE(result.config);
   const Shadow& s = result.config->routing.shadow;
   EXPECT_FALSE(s.enabled());
@@ -50,7 +42,7 @@ TEST(ShadowConfig, ReadsEveryKey) {
     judge_sample_rate: 1
     seed: 7
 )") + kModels,
-                            "t.yaml", no_env());
+                            "t.yaml", fake_env());
   ASSERT_TRUE(result.config);
   const Shadow& s = result.config->routing.shadow;
   EXPECT_TRUE(s.enabled());

@@ -10,14 +10,15 @@ namespace {
 
 using nlohmann::json;
 
-EmbeddingsRequest parse_ok(std::string_view body) {
+EmbeddingsRequest parse_embeddings_ok(std::string_view body) {
   auto parsed = parse_embeddings_request(body);
   EXPECT_TRUE(std::holds_alternative<EmbeddingsRequest>(parsed));
   return std::get<EmbeddingsRequest>(parsed);
 }
 
 TEST(Embeddings, DeterministicUnitVectorsAndPromptTokens) {
-  const EmbeddingsRequest req = parse_ok(R"({"model":"m","input":["abcd","efgh ijkl"]})");
+  const EmbeddingsRequest req =
+      parse_embeddings_ok(R"({"model":"m","input":["abcd","efgh ijkl"]})");
   const ReplyPlan plan = plan_reply(req.chat, ModelProfile{}, 1);
   const json a = json::parse(embeddings_body(req, plan));
   const json b = json::parse(embeddings_body(req, plan));
@@ -34,7 +35,7 @@ TEST(Embeddings, DeterministicUnitVectorsAndPromptTokens) {
 
 TEST(Embeddings, Base64IsLittleEndianFloat32) {
   const EmbeddingsRequest req =
-      parse_ok(R"({"model":"m","input":"x","dimensions":3,"encoding_format":"base64"})");
+      parse_embeddings_ok(R"({"model":"m","input":"x","dimensions":3,"encoding_format":"base64"})");
   const json body = json::parse(embeddings_body(req, plan_reply(req.chat, ModelProfile{}, 1)));
   // 3 floats = 12 bytes = 16 base64 characters.
   EXPECT_EQ(body["data"][0]["embedding"].get<std::string>().size(), 16u);

@@ -7,7 +7,7 @@
 namespace gw::sim {
 namespace {
 
-ChatRequest parse_ok(std::string_view body) {
+ChatRequest parse_chat_ok(std::string_view body) {
   auto parsed = parse_chat_request(body);
   EXPECT_TRUE(std::holds_alternative<ChatRequest>(parsed));
   return std::get<ChatRequest>(parsed);
@@ -22,30 +22,31 @@ TEST(ParseChatRequest, RejectsMissingFieldsWithParam) {
 }
 
 TEST(ParseChatRequest, SameConversationSameHashWhateverTheFormatting) {
-  const ChatRequest a = parse_ok(R"({"model":"a","messages":[{"role":"user","content":"hi"}]})");
+  const ChatRequest a =
+      parse_chat_ok(R"({"model":"a","messages":[{"role":"user","content":"hi"}]})");
   const ChatRequest b =
-      parse_ok(R"({ "messages": [ {"content": "hi", "role": "user"} ], "model": "b" })");
+      parse_chat_ok(R"({ "messages": [ {"content": "hi", "role": "user"} ], "model": "b" })");
   EXPECT_EQ(a.messages_hash, b.messages_hash);
   EXPECT_EQ(a.prompt_chars, 2u);
 }
 
 TEST(PlanReply, MaxTokensTruncatesWithLength) {
   const ChatRequest req =
-      parse_ok(R"({"model":"m","max_tokens":5,"messages":[{"role":"user","content":"q"}]})");
+      parse_chat_ok(R"({"model":"m","max_tokens":5,"messages":[{"role":"user","content":"q"}]})");
   const ReplyPlan plan = plan_reply(req, ModelProfile{}, 1);
   EXPECT_EQ(plan.tokens.size(), 5u);
   EXPECT_EQ(plan.finish_reason, "length");
 }
 
 TEST(PlanReply, EchoAnswersTheQuestionWithoutDirectives) {
-  const ChatRequest req = parse_ok(
+  const ChatRequest req = parse_chat_ok(
       R"({"model":"m","messages":[{"role":"user","content":"old"},{"role":"assistant","content":"x"},)"
       R"({"role":"user","content":"what [sim:echo] now"}]})");
   EXPECT_EQ(plan_reply(req, ModelProfile{}, 1).tokens.text(), "what now");
 }
 
 TEST(CompletionBody, IsOpenAiShapedJson) {
-  const ChatRequest req = parse_ok(
+  const ChatRequest req = parse_chat_ok(
       R"({"model":"m","logprobs":true,"messages":[{"role":"user","content":"[sim:text=a_\"b]"}]})");
   const ReplyPlan plan = plan_reply(req, ModelProfile{}, 1);
   const auto j = nlohmann::json::parse(completion_body(req, plan, "id-1", 7));

@@ -9,7 +9,7 @@ namespace {
 
 using nlohmann::json;
 
-ChatRequest parse_ok(std::string_view body) {
+ChatRequest parse_responses_ok(std::string_view body) {
   auto parsed = parse_responses_request(body);
   EXPECT_TRUE(std::holds_alternative<ChatRequest>(parsed));
   return std::get<ChatRequest>(parsed);
@@ -21,9 +21,9 @@ std::string data_of(const std::string& event) {
 }
 
 TEST(ResponsesRequest, InputStringOrItemsWithDirectives) {
-  EXPECT_EQ(parse_ok(R"({"model":"m","input":"[sim:tokens=3] hi"})").last_user_text,
+  EXPECT_EQ(parse_responses_ok(R"({"model":"m","input":"[sim:tokens=3] hi"})").last_user_text,
             "[sim:tokens=3] hi");
-  auto r = parse_ok(
+  auto r = parse_responses_ok(
       R"({"model":"m","instructions":"be brief","max_output_tokens":4,"stream":true,
           "input":[{"role":"user","content":[{"type":"input_text","text":"a"}]},
                    {"type":"function_call_output","call_id":"c","output":"42"},
@@ -36,7 +36,7 @@ TEST(ResponsesRequest, InputStringOrItemsWithDirectives) {
 }
 
 TEST(ResponsesWire, NonStreamResponseObject) {
-  const ChatRequest req = parse_ok(R"({"model":"m","input":"[sim:tokens=5] hi"})");
+  const ChatRequest req = parse_responses_ok(R"({"model":"m","input":"[sim:tokens=5] hi"})");
   const ReplyPlan plan = plan_reply(req, ModelProfile{}, 1);
   const json r = json::parse(ResponsesWire(req, plan, "1", 100).body());
   EXPECT_EQ(r["object"], "response");
@@ -51,7 +51,8 @@ TEST(ResponsesWire, NonStreamResponseObject) {
 }
 
 TEST(ResponsesWire, StreamEventsInOrderWithSequenceNumbers) {
-  const ChatRequest req = parse_ok(R"({"model":"m","input":"[sim:tokens=2] hi","stream":true})");
+  const ChatRequest req =
+      parse_responses_ok(R"({"model":"m","input":"[sim:tokens=2] hi","stream":true})");
   const ReplyPlan plan = plan_reply(req, ModelProfile{}, 1);
   const ResponsesWire wire(req, plan, "1", 100);
   std::vector<std::string> events = wire.opening();
@@ -76,7 +77,7 @@ TEST(ResponsesWire, StreamEventsInOrderWithSequenceNumbers) {
 }
 
 TEST(ResponsesWire, MaxOutputTokensMakesAnIncompleteResponse) {
-  const ChatRequest req = parse_ok(R"({"model":"m","input":"hi","max_output_tokens":2})");
+  const ChatRequest req = parse_responses_ok(R"({"model":"m","input":"hi","max_output_tokens":2})");
   const ReplyPlan plan = plan_reply(req, ModelProfile{}, 1);
   const json r = json::parse(ResponsesWire(req, plan, "1", 100).body());
   EXPECT_EQ(r["status"], "incomplete");
