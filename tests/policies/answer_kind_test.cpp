@@ -28,7 +28,7 @@ const RequestedOutput& ok_schema() {
   return r;
 }
 
-const RequestedOutput kText;
+const RequestedOutput kPlainText;
 const std::vector<ToolCall> kGoodCall = {{"get_weather", R"({"city":"Oslo"})", true}};
 const std::vector<ToolCall> kUnknownCall = {{"get_wether", R"({"city":"Oslo"})", true}};
 const std::vector<ToolCall> kNoCall = {};
@@ -89,7 +89,7 @@ INSTANTIATE_TEST_SUITE_P(
                        R"({"ok":true})", &kNoCall, "stop", kKeep},
         AnswerKindCase{"structured_ok_not_chars_under_rule_on", spec(20, 0, false, true),
                        &ok_schema(), R"({"ok":true})", &kNoCall, "stop", kKeep},
-        AnswerKindCase{"same_text_plain_request_is_chars_under", spec(20, 0, false, true), &kText,
+        AnswerKindCase{"same_text_plain_request_is_chars_under", spec(20, 0, false, true), &kPlainText,
                        R"({"ok":true})", &kNoCall, "stop", esc(Reason::chars_under)},
         AnswerKindCase{"structured_not_chars_over", spec(0, 5, false, false), &ok_schema(),
                        R"({"ok":true})", &kNoCall, "stop", kKeep},
@@ -100,7 +100,7 @@ INSTANTIATE_TEST_SUITE_P(
                        &kUnknownCall, "tool_calls", kKeep},
         AnswerKindCase{"valid_tool_call_rule_on", spec(0, 0, true, true), &tools_offered(), "",
                        &kGoodCall, "tool_calls", kKeep},
-        AnswerKindCase{"tool_call_nothing_offered", spec(0, 0, true, false), &kText, "", &kGoodCall,
+        AnswerKindCase{"tool_call_nothing_offered", spec(0, 0, true, false), &kPlainText, "", &kGoodCall,
                        "tool_calls", esc(Reason::invalid_tool_call)},
         AnswerKindCase{"tool_call_no_requested_output", spec(0, 0, true, false), nullptr, "",
                        &kGoodCall, "tool_calls", esc(Reason::invalid_tool_call)},
@@ -111,7 +111,7 @@ INSTANTIATE_TEST_SUITE_P(
                        &kNoCall, "stop", esc(Reason::invalid_json)},
         AnswerKindCase{"invalid_json_off", spec(0, 0, false, false), &ok_schema(), "not json",
                        &kNoCall, "stop", kKeep},
-        AnswerKindCase{"invalid_json_plain_request", spec(0, 0, false, true), &kText, "not json",
+        AnswerKindCase{"invalid_json_plain_request", spec(0, 0, false, true), &kPlainText, "not json",
                        &kNoCall, "stop", kKeep},
         // A tool call in a structured request is judged as a tool call.
         AnswerKindCase{"tool_call_in_structured_request", spec(0, 0, false, true), &ok_schema(), "",
@@ -172,7 +172,7 @@ TEST(AnswerKindStream, OpenToolCallIsHeldWhateverTheRules) {
 TEST(AnswerKindStream, ToolCallCanStillComeWhenToolsAreOffered) {
   const Rules rules = after_draft_rules(spec(0, 0, true, false));
   Draft d{"Let me check.", "", {}, false};
-  d.requested = &kText;
+  d.requested = &kPlainText;
   EXPECT_FALSE(can_still_escalate_later(rules, d));
   d.requested = &tools_offered();
   EXPECT_TRUE(can_still_escalate_later(rules, d));

@@ -29,7 +29,7 @@ TEST_P(StructuredOutputTest, Checks) {
   EXPECT_EQ(structured_output_problem(format_of(c.response_format), c.text), c.expected);
 }
 
-constexpr const char* kText = R"({"type":"text"})";
+constexpr const char* kTextFormat = R"({"type":"text"})";
 constexpr const char* kObject = R"({"type":"json_object"})";
 constexpr const char* kOk =
     R"({"type":"json_schema","json_schema":{"name":"ok","schema":{"type":"object",
@@ -48,7 +48,7 @@ constexpr auto kMissing = StructuredProblem::missing_required;
 INSTANTIATE_TEST_SUITE_P(
     Table, StructuredOutputTest,
     ::testing::Values(
-        StructuredOutputCase{"text_format_never_checked", kText, "not json", std::nullopt},
+        StructuredOutputCase{"text_format_never_checked", kTextFormat, "not json", std::nullopt},
         StructuredOutputCase{"json_object_valid", kObject, R"({"ok":true})", std::nullopt},
         StructuredOutputCase{"json_object_any_valid_value", kObject, "[1]", std::nullopt},
         StructuredOutputCase{"json_object_prose", kObject, "Sure, here you go", kNotJson},
