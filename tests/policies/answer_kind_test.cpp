@@ -89,8 +89,8 @@ INSTANTIATE_TEST_SUITE_P(
                        R"({"ok":true})", &kNoCall, "stop", kKeep},
         AnswerKindCase{"structured_ok_not_chars_under_rule_on", spec(20, 0, false, true),
                        &ok_schema(), R"({"ok":true})", &kNoCall, "stop", kKeep},
-        AnswerKindCase{"same_text_plain_request_is_chars_under", spec(20, 0, false, true), &kPlainText,
-                       R"({"ok":true})", &kNoCall, "stop", esc(Reason::chars_under)},
+        AnswerKindCase{"same_text_plain_request_is_chars_under", spec(20, 0, false, true),
+                       &kPlainText, R"({"ok":true})", &kNoCall, "stop", esc(Reason::chars_under)},
         AnswerKindCase{"structured_not_chars_over", spec(0, 5, false, false), &ok_schema(),
                        R"({"ok":true})", &kNoCall, "stop", kKeep},
         // invalid_tool_call: fires only when on.
@@ -100,8 +100,8 @@ INSTANTIATE_TEST_SUITE_P(
                        &kUnknownCall, "tool_calls", kKeep},
         AnswerKindCase{"valid_tool_call_rule_on", spec(0, 0, true, true), &tools_offered(), "",
                        &kGoodCall, "tool_calls", kKeep},
-        AnswerKindCase{"tool_call_nothing_offered", spec(0, 0, true, false), &kPlainText, "", &kGoodCall,
-                       "tool_calls", esc(Reason::invalid_tool_call)},
+        AnswerKindCase{"tool_call_nothing_offered", spec(0, 0, true, false), &kPlainText, "",
+                       &kGoodCall, "tool_calls", esc(Reason::invalid_tool_call)},
         AnswerKindCase{"tool_call_no_requested_output", spec(0, 0, true, false), nullptr, "",
                        &kGoodCall, "tool_calls", esc(Reason::invalid_tool_call)},
         // invalid_json: fires only when on, and only for structured requests.
@@ -111,8 +111,8 @@ INSTANTIATE_TEST_SUITE_P(
                        &kNoCall, "stop", esc(Reason::invalid_json)},
         AnswerKindCase{"invalid_json_off", spec(0, 0, false, false), &ok_schema(), "not json",
                        &kNoCall, "stop", kKeep},
-        AnswerKindCase{"invalid_json_plain_request", spec(0, 0, false, true), &kPlainText, "not json",
-                       &kNoCall, "stop", kKeep},
+        AnswerKindCase{"invalid_json_plain_request", spec(0, 0, false, true), &kPlainText,
+                       "not json", &kNoCall, "stop", kKeep},
         // A tool call in a structured request is judged as a tool call.
         AnswerKindCase{"tool_call_in_structured_request", spec(0, 0, false, true), &ok_schema(), "",
                        &kGoodCall, "tool_calls", kKeep}),
