@@ -3,8 +3,9 @@
 // startup, reload and shutdown. No secrets; prompt text only with server.log_prompts.
 //
 // Never blocks the caller (an event-loop thread): lines go to a bounded in-memory backlog that
-// a writer thread of its own empties into the fd. A consumer that stops reading (a full pipe,
-// a stalled journald) costs lines, counted in dropped_lines(), never a stalled request.
+// a writer thread of its own empties into the fd, in batches (kLogFlushIntervalMs). A consumer that
+// stops reading (a full pipe, a stalled journald) costs lines, counted in dropped_lines(), never a
+// stalled request.
 
 #include <cstddef>
 #include <cstdint>
@@ -19,6 +20,10 @@ namespace gw {
 
 // Log lines waiting for the writer, at most (a few thousand request lines).
 inline constexpr std::size_t kLogBacklogBytes = 1024 * 1024;
+// Lines are written in batches: a line reaches the fd at most this long after it is logged (plus
+// the write itself), or sooner once kLogFlushBytes are waiting. Like nginx's `buffer=`/`flush=`.
+inline constexpr std::uint32_t kLogFlushIntervalMs = 50;
+inline constexpr std::size_t kLogFlushBytes = 64 * 1024;
 // On destruction the backlog is written out; a consumer stalled for longer than this loses it.
 inline constexpr std::uint32_t kLogShutdownFlushMs = 3000;
 
