@@ -6,7 +6,7 @@ set -euo pipefail
 packages=(
   build-essential cmake ninja-build ccache pkg-config
   libboost1.81-dev libyaml-cpp-dev prometheus-cpp-dev nlohmann-json3-dev
-  libsimdjson-dev
+  libsimdjson-dev libgoogle-perftools-dev
   libgtest-dev libgmock-dev libssl-dev libre2-dev
   python3 curl openssl
 )
