@@ -224,6 +224,9 @@ class NumberOverflowTest(GatewayCase):
                 self.assertIn(b"error", body)
         status, _, body = request(self.gw.port, "POST", CHAT, body=chat("phi-4-mini", "hi"))
         self.assertEqual(status, 200, body)
+        # The log is written in batches (kLogFlushIntervalMs): the last request's line comes
+        # after all the others.
+        self.assertIsNotNone(self.gw.wait_event("request", predicate=lambda e: e.get("status") == 200))
         logged = [e for e in self.gw.events("request") if e.get("status") == 400]
         self.assertGreaterEqual(len(logged), 30, self.gw.output()[-2000:])
         self.assertEqual(wait_metric(self.gw, "gateway_inflight_requests", None, 0), 0)
