@@ -11,7 +11,7 @@
 #include "gateway/sim/simulator.hpp"
 
 #ifdef GW_TCMALLOC
-#include <gperftools/malloc_extension_c.h>
+#include "gateway/memory_release.hpp"
 #endif
 
 namespace {
@@ -75,18 +75,15 @@ int run_demo(bool log_prompts) {
   opts.on_stopped = [&sims] {
     for (auto& s : sims) s->stop();
   };
+#ifdef GW_TCMALLOC
+  gw::MemoryReleaser releaser;
+#endif
   return gw::run_gateway(std::move(opts));
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
-#ifdef GW_TCMALLOC
-  // tcmalloc keeps the pages of freed spans by default: after a burst of 1 MB request bodies an
-  // idle gateway kept 54 MB of RSS instead of 22 MB. Handing them back as spans free costs no
-  // CPU that bench/ab.sh can see, for small or 256 KB bodies (docs/benchmarks.md).
-  MallocExtension_SetNumericProperty("tcmalloc.aggressive_memory_decommit", 1);
-#endif
   // `hybrid-gateway eval run|grade|report ...`: the evaluation commands (evaluation/).
   if (argc > 1 && std::string_view(argv[1]) == "eval") return gw::eval::eval_main(argc, argv);
   std::string config_path, check_path;
@@ -137,5 +134,8 @@ int main(int argc, char** argv) {
   opts.reload_path = config_path;
   opts.log_prompts = log_prompts;
   opts.record_metrics = record_metrics;
+#ifdef GW_TCMALLOC
+  gw::MemoryReleaser releaser;
+#endif
   return gw::run_gateway(std::move(opts));
 }
