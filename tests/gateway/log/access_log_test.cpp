@@ -1,6 +1,7 @@
 #include "gateway/log/access_log.hpp"
 
 #include <gtest/gtest.h>
+#include <poll.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -234,6 +235,41 @@ TEST(AccessLog, StalledConsumerDropsLinesInsteadOfBlocking) {
   for (std::size_t nl; (nl = all.find('\n', start)) != std::string::npos; start = nl + 1) {
     EXPECT_TRUE(json::accept(all.substr(start, nl - start)));
   }
+}
+
+// Lines are written in batches, but one logged on an idle log must not wait for the next line
+// or for shutdown: it reaches the fd within about kLogFlushIntervalMs, and so does the next one
+// once the writer is idle again.
+TEST(AccessLog, LineOnAnIdleLogArrivesWithoutShutdown) {
+  int fds[2];
+  ASSERT_EQ(::pipe(fds), 0);
+  auto read_line_within = [fd = fds[0]](std::chrono::milliseconds limit) {
+    std::string got;
+    const auto until = std::chrono::steady_clock::now() + limit;
+    while (got.find('\n') == std::string::npos && std::chrono::steady_clock::now() < until) {
+      pollfd p{fd, POLLIN, 0};
+      if (::poll(&p, 1, 10) == 1) {
+        char buf[4096];
+        auto n = ::read(fd, buf, sizeof buf);
+        if (n > 0) got.append(buf, static_cast<std::size_t>(n));
+      }
+    }
+    return got;
+  };
+  // Generous for a loaded sanitizer run; the interval itself is 50 ms.
+  constexpr std::chrono::milliseconds kLimit{5000};
+  {
+    AccessLog log(fds[1]);
+    log.event("info", "first", "m");
+    std::string first = read_line_within(kLimit);
+    EXPECT_NE(first.find("\"event\":\"first\""), std::string::npos) << first;
+    std::this_thread::sleep_for(std::chrono::milliseconds(3 * kLogFlushIntervalMs));
+    log.event("info", "second", "m");
+    std::string second = read_line_within(kLimit);
+    EXPECT_NE(second.find("\"event\":\"second\""), std::string::npos) << second;
+  }
+  ::close(fds[1]);
+  ::close(fds[0]);
 }
 
 TEST(AccessLog, EverythingQueuedIsWrittenOnDestruction) {
