@@ -75,9 +75,6 @@ int run_demo(bool log_prompts) {
   opts.on_stopped = [&sims] {
     for (auto& s : sims) s->stop();
   };
-#ifdef GW_TCMALLOC
-  gw::MemoryReleaser releaser;
-#endif
   return gw::run_gateway(std::move(opts));
 }
 
@@ -125,6 +122,10 @@ int main(int argc, char** argv) {
                 r.config->routing.model_alias.c_str());
     return kExitOk;
   }
+  // From here on the process serves (the demo or a config) until it is stopped.
+#ifdef GW_TCMALLOC
+  gw::MemoryReleaser releaser;
+#endif
   if (demo) return run_demo(log_prompts);
 
   auto r = gw::config::load_file(config_path);
@@ -134,8 +135,5 @@ int main(int argc, char** argv) {
   opts.reload_path = config_path;
   opts.log_prompts = log_prompts;
   opts.record_metrics = record_metrics;
-#ifdef GW_TCMALLOC
-  gw::MemoryReleaser releaser;
-#endif
   return gw::run_gateway(std::move(opts));
 }
