@@ -1,12 +1,11 @@
 #include "gateway/chat/forward.hpp"
 
-#include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/bind_cancellation_slot.hpp>
 
+#include "gateway/chat/client_watch.hpp"
 #include "gateway/chat/stream_relay.hpp"
 
 namespace gw::chat {
-
-using namespace net::experimental::awaitable_operators;
 
 namespace {
 
@@ -14,10 +13,6 @@ namespace {
 constexpr std::size_t kMaxUpstreamBodyBytes = 64 * 1024 * 1024;
 // Bounded: an upstream's error body is read up to this size.
 constexpr std::size_t kMaxUpstreamErrorBytes = 1024 * 1024;
-// Bounded: bytes a client may pipeline while its previous request is being answered.
-constexpr std::size_t kMaxPipelinedBytes = 1024 * 1024;
-// Small: each in-flight request keeps one prepared; a client rarely sends anything meanwhile.
-constexpr std::size_t kClientReadChunkBytes = 512;
 // Once server.request_timeout_ms has passed the client socket refuses writes; the 504 or the
 // stream's error event that says so gets this much longer to be written.
 constexpr std::chrono::milliseconds kDeadlineReplyGraceMs{1000};
@@ -27,58 +22,6 @@ constexpr std::chrono::milliseconds kDeadlineReplyGraceMs{1000};
 bool looks_like_json_object(std::string_view body) {
   auto first = body.find_first_not_of(" \t\r\n");
   return first != std::string_view::npos && body[first] == '{';
-}
-
-// How the watch on a client ended.
-enum class Watched {
-  client_gone,  // the client closed its connection
-  cut,          // the request's deadline and its grace passed: the work is cut
-};
-
-// Resolves when the client closes its connection (bytes it pipelines meanwhile are kept), or at
-// `cut_at`: a work still running then (past its deadline and the grace for saying so) is cut.
-// The request deadline is enforced by the work's upstream calls and the cut, not by this read:
-// a read that timed out would close the socket before the 504 could be written.
-// One coroutine for both, not `watch || cut_after`: each `||` costs a coroutine frame, two
-// co_spawn frames and a parallel group for as long as the stream is held.
-net::awaitable<Watched> watch_client(Exchange& ex, Clock::time_point deadline,
-                                     Clock::time_point cut_at) {
-  // The cut ends the pending read by cancelling it (the group cancels the work right after, as
-  // it did when a separate timer won). The timer's handler may run after this frame is gone:
-  // what it reads is shared, and disarmed when the watch ends.
-  struct CutState {
-    bool armed = true;
-    bool fired = false;
-  };
-  auto state = std::make_shared<CutState>();
-  struct Disarm {
-    CutState& s;
-    explicit Disarm(CutState& st) : s(st) {}
-    Disarm(const Disarm&) = delete;
-    Disarm& operator=(const Disarm&) = delete;
-    ~Disarm() { s.armed = false; }
-  } disarm{*state};
-  net::steady_timer cut(ex.client.get_executor(), cut_at);
-  cut.async_wait([state, &client = ex.client](const error_code& ec) {
-    if (ec || !state->armed) return;
-    state->fired = true;
-    error_code ignored;
-    client.socket().cancel(ignored);
-  });
-  for (;;) {
-    if (ex.client_buffer.size() >= kMaxPipelinedBytes) {
-      state->armed = false;  // no read to end: this wait ends at the cut by itself
-      net::steady_timer until_cut(ex.client.get_executor(), cut_at);
-      co_await until_cut.async_wait(kAsTuple);
-      co_return Watched::cut;
-    }
-    ex.client.expires_at(deadline + 2 * kDeadlineReplyGraceMs);
-    auto [ec, n] = co_await ex.client.async_read_some(
-        ex.client_buffer.prepare(kClientReadChunkBytes), kAsTuple);
-    if (state->fired) co_return Watched::cut;
-    if (ec) co_return Watched::client_gone;
-    ex.client_buffer.commit(n);
-  }
 }
 
 // The cold paths of relay() are coroutines of their own: GCC keeps every local and temporary
@@ -222,10 +165,20 @@ net::awaitable<void> until_client_leaves(Exchange& ex, net::awaitable<void> work
   // ends its stream with an error event: writes to the client get a grace for that answer.
   const Clock::time_point deadline = request_deadline(ex);
   ex.deadline = std::max(ex.deadline, deadline + kDeadlineReplyGraceMs);
-  auto winner =
-      co_await (std::move(work) || watch_client(ex, deadline, deadline + kDeadlineReplyGraceMs));
-  const bool cut = winner.index() == 1 && std::get<1>(winner) == Watched::cut;
-  if (winner.index() == 1 && !cut) {
+  auto watch = ClientWatch::start(ex, deadline + kDeadlineReplyGraceMs);
+  const StopWatchOnExit stop_on_exit{*watch};
+  // The work runs as a coroutine of its own only so that the watch can cancel it.
+  auto [failed] = co_await net::co_spawn(
+      ex.client.get_executor(), std::move(work),
+      net::bind_cancellation_slot(watch->work_slot(), net::as_tuple(net::use_awaitable)));
+  watch->stop();
+  const Watched why = watch->verdict();
+  // A cancelled work ends by an exception; one that threw by itself is a bug the session
+  // answers (500, or the stream's error event).
+  if (failed && why == Watched::watching) std::rethrow_exception(failed);
+  const bool cut = why == Watched::cut;
+  // A client that leaves once its whole answer is written cut nothing short.
+  if (why == Watched::client_gone && !ex.complete()) {
     // The client left first: work was cancelled and its upstream connection closed.
     ex.keep_alive = false;
     ex.trace.status = 499;  // nginx's "client closed request", for the log

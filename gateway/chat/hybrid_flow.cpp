@@ -533,9 +533,8 @@ policies::Verdict judge_prompt(Flow& f) {
   return policies::before_draft(f.sc.rules, stats);
 }
 
-}  // namespace
-
-net::awaitable<void> hybrid_flow(FlowContext& cx, ChatRequest& request) {
+// The coroutine has internal linkage: its frame holds a Flow, a type of this file only.
+net::awaitable<void> run_flow(FlowContext& cx, ChatRequest& request) {
   Flow f(cx, request);
   const policies::Verdict before = judge_prompt(f);
   if (before.escalate) {
@@ -551,6 +550,12 @@ net::awaitable<void> hybrid_flow(FlowContext& cx, ChatRequest& request) {
   } else {
     co_await hybrid_whole(f);
   }
+}
+
+}  // namespace
+
+net::awaitable<void> hybrid_flow(FlowContext& cx, ChatRequest& request) {
+  return run_flow(cx, request);
 }
 
 }  // namespace gw::chat

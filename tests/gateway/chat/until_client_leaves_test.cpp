@@ -7,6 +7,9 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/ssl/context.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core/buffers_to_string.hpp>
+#include <functional>
 
 #include "fakes.hpp"
 #include "gateway/chat/forward.hpp"
@@ -45,6 +48,7 @@ struct Connected {
   Request req;
   std::optional<Exchange> ex;
   bool finished = false;
+  std::string thrown;  // what the work threw, if until_client_leaves passed it on
 
   // What the client has received: the server side is closed first (as the session would once
   // the exchange ends), so the read ends at its EOF.
@@ -72,9 +76,43 @@ net::awaitable<void> answers(Exchange& ex) {
   co_await ex.reply(200, "{}", "application/json");
 }
 
+net::awaitable<void> answers_after(Exchange& ex, std::chrono::milliseconds delay) {
+  net::steady_timer t(ex.client.get_executor(), delay);
+  co_await t.async_wait(kAsTuple);
+  co_await ex.reply(200, "{}", "application/json");
+}
+
+net::awaitable<void> throws() {
+  throw std::runtime_error("a bug in the work");
+  co_return;
+}
+
 net::awaitable<void> watched(Connected& c, net::awaitable<void> work) {
-  co_await until_client_leaves(*c.ex, std::move(work));
+  try {
+    co_await until_client_leaves(*c.ex, std::move(work));
+  } catch (const std::runtime_error& e) {
+    c.thrown = e.what();
+  }
   c.finished = true;
+}
+
+// Runs `act` on the io_context after `delay`, as the client's side of the test.
+void after(Connected& c, std::chrono::milliseconds delay, std::function<void()> act) {
+  auto t = std::make_shared<net::steady_timer>(c.ioc, delay);
+  t->async_wait([t, act = std::move(act)](const error_code&) { act(); });
+}
+
+// Lets the reactor take the socket's readiness before the watch starts, as the session's read
+// of the request does: a watch that only waited for the next readiness event would miss it.
+void readiness_taken(Connected& c) {
+  net::steady_timer t(c.ioc, 20ms);
+  t.async_wait([](const error_code&) {});
+  c.ioc.run();
+  c.ioc.restart();
+}
+
+std::string buffered(const beast::flat_buffer& b) {
+  return beast::buffers_to_string(b.data());
 }
 
 TEST(UntilClientLeaves, TheWorksAnswerIsTheAnswer) {
@@ -90,6 +128,7 @@ TEST(UntilClientLeaves, TheWorksAnswerIsTheAnswer) {
 TEST(UntilClientLeaves, ClientHangingUpCancelsTheWork) {
   Connected c(5000);
   c.client.close();
+  readiness_taken(c);
   net::co_spawn(c.ioc, watched(c, never_answers(c.ioc)), net::detached);
   c.ioc.run_for(2s);
   ASSERT_TRUE(c.finished) << "the work outlived its client";
@@ -113,6 +152,44 @@ TEST(UntilClientLeaves, WorkThatNeverAnswersIsCutWithA504OnTheWire) {
   const std::string got = c.received();
   EXPECT_EQ(got.rfind("HTTP/1.1 504 ", 0), 0u) << got;
   EXPECT_NE(got.find(kRequestTimeoutCode), std::string::npos) << got;
+}
+
+// Bytes sent before the watch starts (seen at once) and while the work runs (seen when the
+// socket turns readable) are kept, in order, for the session's next request; the work is not
+// disturbed by them.
+TEST(UntilClientLeaves, BytesPipelinedMeanwhileAreKeptForTheNextRequest) {
+  Connected c(5000);
+  net::write(c.client, net::buffer(std::string_view("GET /first")));
+  readiness_taken(c);
+  after(c, 50ms, [&] { net::write(c.client, net::buffer(std::string_view(" HTTP/1.1\r\n"))); });
+  net::co_spawn(c.ioc, watched(c, answers_after(*c.ex, 150ms)), net::detached);
+  c.ioc.run_for(2s);
+  ASSERT_TRUE(c.finished);
+  EXPECT_EQ(c.ex->trace.status, 200u);
+  EXPECT_TRUE(c.ex->keep_alive);
+  EXPECT_EQ(buffered(c.buffer), "GET /first HTTP/1.1\r\n");
+  EXPECT_EQ(c.received().rfind("HTTP/1.1 200 OK\r\n", 0), 0u);
+}
+
+TEST(UntilClientLeaves, ClientHangingUpMidWorkCancelsIt) {
+  Connected c(5000);
+  after(c, 50ms, [&] { c.client.close(); });
+  const auto started = Clock::now();
+  net::co_spawn(c.ioc, watched(c, never_answers(c.ioc)), net::detached);
+  c.ioc.run_for(2s);
+  ASSERT_TRUE(c.finished) << "the work outlived its client";
+  EXPECT_LT(Clock::now() - started, 1s);
+  EXPECT_EQ(c.ex->trace.status, 499u);
+  EXPECT_FALSE(c.ex->keep_alive);
+}
+
+// Not swallowed as if the client had gone: the session answers a work that threw (500).
+TEST(UntilClientLeaves, WorkThatThrowsIsPassedOnToTheSession) {
+  Connected c(5000);
+  net::co_spawn(c.ioc, watched(c, throws()), net::detached);
+  c.ioc.run_for(2s);
+  ASSERT_TRUE(c.finished);
+  EXPECT_EQ(c.thrown, "a bug in the work");
 }
 
 }  // namespace

@@ -1,0 +1,97 @@
+#include "gateway/chat/client_watch.hpp"
+
+#include <sys/socket.h>
+
+#include <array>
+#include <cerrno>
+
+#include "gateway/exchange/exchange.hpp"
+
+namespace gw::chat {
+
+namespace {
+
+// Bounded: bytes a client may pipeline while its previous request is being answered.
+constexpr std::size_t kMaxPipelinedBytes = 1024 * 1024;
+// One non-blocking read takes up to this much (on the stack, so an idle watch costs the
+// connection's buffer nothing).
+constexpr std::size_t kClientReadChunkBytes = 4096;
+
+}  // namespace
+
+std::shared_ptr<ClientWatch> ClientWatch::start(Exchange& ex,
+                                                net::steady_timer::time_point cut_at) {
+  auto watch = std::make_shared<ClientWatch>(ex, cut_at);
+  watch->cut_.async_wait([self = watch](const error_code& ec) { self->on_cut(ec); });
+  // A wait is not speculative: Asio re-arms the socket in epoll (EPOLL_CTL_MOD) to queue it,
+  // so a close or bytes that arrived while the request was read and routed are reported again.
+  watch->wait_readable();
+  return watch;
+}
+
+ClientWatch::ClientWatch(Exchange& ex, net::steady_timer::time_point cut_at)
+    : ex_(&ex), cut_(ex.client.get_executor(), cut_at) {}
+
+void ClientWatch::stop() {
+  if (!ex_) return;
+  if (waiting_) {
+    error_code ignored;
+    ex_->client.socket().cancel(ignored);
+  }
+  ex_ = nullptr;
+  cut_.cancel();
+}
+
+void ClientWatch::wait_readable() {
+  // Past the bound the client is not read any more: only the cut can end the watch now.
+  if (ex_->client_buffer.size() >= kMaxPipelinedBytes) return;
+  waiting_ = true;
+  ex_->client.socket().async_wait(
+      tcp::socket::wait_read,
+      [self = shared_from_this()](const error_code& ec) { self->on_readable(ec); });
+}
+
+void ClientWatch::on_readable(const error_code& ec) {
+  waiting_ = false;
+  if (!ex_ || verdict_ != Watched::watching) return;  // stopped, or cancelled by the cut
+  if (ec || !take_pipelined()) {
+    end(Watched::client_gone);
+    return;
+  }
+  wait_readable();
+}
+
+void ClientWatch::on_cut(const error_code& ec) {
+  if (ec || !ex_ || verdict_ != Watched::watching) return;
+  // The work may be writing to the client: its write ends now too, and the 504 (or the
+  // stream's error event) is written after the work is gone.
+  error_code ignored;
+  ex_->client.socket().cancel(ignored);
+  end(Watched::cut);
+}
+
+bool ClientWatch::take_pipelined() {
+  const int fd = ex_->client.socket().native_handle();
+  std::array<char, kClientReadChunkBytes> chunk;
+  while (ex_->client_buffer.size() < kMaxPipelinedBytes) {
+    const std::size_t room = std::min(chunk.size(), kMaxPipelinedBytes - ex_->client_buffer.size());
+    const ssize_t n = ::recv(fd, chunk.data(), room, MSG_DONTWAIT);
+    if (n > 0) {
+      const auto got = static_cast<std::size_t>(n);
+      net::buffer_copy(ex_->client_buffer.prepare(got), net::buffer(chunk.data(), got));
+      ex_->client_buffer.commit(got);
+      continue;
+    }
+    if (n == 0) return false;  // the client closed its connection
+    if (errno == EINTR) continue;
+    return errno == EAGAIN || errno == EWOULDBLOCK;
+  }
+  return true;
+}
+
+void ClientWatch::end(Watched why) {
+  verdict_ = why;
+  work_cancel_.emit(net::cancellation_type::all);
+}
+
+}  // namespace gw::chat
