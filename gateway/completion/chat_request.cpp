@@ -1,9 +1,8 @@
 #include "gateway/completion/chat_request.hpp"
 
-#include <simdjson.h>
-
 #include <cstdint>
 
+#include "gateway/completion/json_parser.hpp"
 #include "gateway/http/json_text.hpp"
 #include "gateway/http/request_checks.hpp"
 
@@ -125,25 +124,6 @@ std::variant<ChatRequest, http::OpenAiError> parse_with_tree(std::string_view bo
 // ---- the fast reader: simdjson validates the whole body (UTF-8, strings, numbers, structure)
 // at GB/s, and only the members the checks read become a (small) tree ----
 
-// Buffers of a fresh parser: a typical chat body; they grow on demand.
-constexpr std::size_t kInitialParserBytes = 64 * 1024;
-
-// One simdjson parser per thread, reused: its buffers grow to the largest body seen (bounded by
-// server.max_body_bytes) instead of being allocated per request. It refuses a body nested deeper
-// than kMaxJsonDepth, counting exactly as http::nesting_too_deep does (brackets outside strings,
-// at most kMaxJsonDepth accepted), so a body it accepts needs no separate depth scan.
-simdjson::dom::parser& thread_parser() {
-  thread_local simdjson::dom::parser parser;
-  thread_local bool allocated =
-      parser.allocate(kInitialParserBytes, http::kMaxJsonDepth) == simdjson::SUCCESS;
-  (void)allocated;  // if not, parse() allocates later, at simdjson's default depth
-  return parser;
-}
-
-bool depth_limited() {
-  return thread_parser().max_depth() == http::kMaxJsonDepth;
-}
-
 json tree_of(simdjson::dom::element e) {
   using Type = simdjson::dom::element_type;
   switch (e.type()) {
@@ -243,7 +223,7 @@ std::optional<http::OpenAiError> check_messages(std::optional<simdjson::dom::ele
 // reader then decides (and words a parse error).
 std::optional<std::variant<ChatRequest, http::OpenAiError>> parse_fast(std::string_view body) {
   simdjson::dom::element root;
-  if (thread_parser().parse(body.data(), body.size()).get(root) != simdjson::SUCCESS) {
+  if (thread_json_parser().parse(body.data(), body.size()).get(root) != simdjson::SUCCESS) {
     return std::nullopt;
   }
   simdjson::dom::object object;
@@ -261,8 +241,8 @@ std::optional<std::variant<ChatRequest, http::OpenAiError>> parse_fast(std::stri
 }  // namespace
 
 std::variant<ChatRequest, http::OpenAiError> parse_chat_request(std::string_view body) {
-  // simdjson is not recursive and refuses what is too deep (see thread_parser).
-  if (!depth_limited()) {
+  // simdjson is not recursive and refuses what is too deep (see thread_json_parser).
+  if (!thread_json_parser_depth_limited()) {
     if (auto err = http::nesting_too_deep(body)) return *err;
   }
   if (auto fast = parse_fast(body)) return std::move(*fast);
@@ -273,7 +253,7 @@ std::variant<ChatRequest, http::OpenAiError> parse_chat_request(std::string_view
 
 json json_tree(std::string_view body) {
   simdjson::dom::element root;
-  if (thread_parser().parse(body.data(), body.size()).get(root) == simdjson::SUCCESS) {
+  if (thread_json_parser().parse(body.data(), body.size()).get(root) == simdjson::SUCCESS) {
     return tree_of(root);
   }
   return json::parse(body, nullptr, false);  // what simdjson refuses and nlohmann accepted

@@ -2,11 +2,95 @@
 
 #include <vector>
 
+#include "gateway/completion/json_members.hpp"
+#include "gateway/completion/json_parser.hpp"
+
 namespace gw::chat {
 
 namespace {
 
 using json = nlohmann::json;
+
+// ---- the fast path: simdjson validates, nlohmann's lexer is not run -----------------------
+
+// Bounded: a larger answer goes through nlohmann's SAX parser (memory a small multiple of the
+// body whatever its shape), not through the per-thread parser, whose buffers would keep the size
+// of the largest answer seen. Chat answers are a few KiB.
+constexpr std::size_t kMaxFastAnswerBytes = 1024 * 1024;
+
+// Whether simdjson accepts `body` under the depth limit the SAX readers would apply. When not
+// (a byte-order mark, an integer beyond 64 bits, a large answer...), the SAX reader decides.
+bool fast_parses(std::string_view body, int max_depth, simdjson::dom::element& root) {
+  return body.size() <= kMaxFastAnswerBytes && max_depth == http::kMaxJsonDepth &&
+         thread_json_parser_depth_limited() &&
+         thread_json_parser().parse(body.data(), body.size()).get(root) == simdjson::SUCCESS;
+}
+
+// A validated document fed to a SAX reader in document order, as nlohmann's parser feeds it
+// (non-negative integers as unsigned; a key sent twice, twice). The recursion is bounded by the
+// parser's depth limit. Floats come without their digits: the facts reader does not need them.
+bool feed(simdjson::dom::element e, nlohmann::json_sax<json>& sax) {
+  using Type = simdjson::dom::element_type;
+  switch (e.type()) {
+    case Type::OBJECT: {
+      simdjson::dom::object object = e.get_object().value_unsafe();
+      if (!sax.start_object(object.size())) return false;
+      for (auto field : object) {
+        std::string key(field.key);
+        if (!sax.key(key) || !feed(field.value, sax)) return false;
+      }
+      return sax.end_object();
+    }
+    case Type::ARRAY: {
+      simdjson::dom::array array = e.get_array().value_unsafe();
+      if (!sax.start_array(array.size())) return false;
+      for (auto element : array) {
+        if (!feed(element, sax)) return false;
+      }
+      return sax.end_array();
+    }
+    case Type::INT64: {
+      const std::int64_t v = e.get_int64().value_unsafe();
+      return v >= 0 ? sax.number_unsigned(static_cast<std::uint64_t>(v)) : sax.number_integer(v);
+    }
+    case Type::UINT64:
+      return sax.number_unsigned(e.get_uint64().value_unsafe());
+    case Type::DOUBLE: {
+      const std::string no_digits;
+      return sax.number_float(e.get_double().value_unsafe(), no_digits);
+    }
+    case Type::STRING: {
+      std::string text(e.get_string().value_unsafe());
+      return sax.string(text);
+    }
+    case Type::BOOL:
+      return sax.boolean(e.get_bool().value_unsafe());
+    case Type::NULL_VALUE:
+      return sax.null();
+  }
+  return false;
+}
+
+// `body` with its top-level "model" set to `model` (when it has one and `model` is not empty),
+// every other byte as the upstream sent it; nullopt when its members cannot be copied as they
+// are (see raw_members).
+std::optional<std::string> with_model(std::string_view body, std::string_view model) {
+  auto members = raw_members(body);
+  if (!members) return std::nullopt;
+  if (!model.empty()) {
+    for (const RawMember& m : *members) {
+      if (m.key != "model") continue;
+      const auto at = static_cast<std::size_t>(m.bytes.data() - body.data());
+      std::string out;
+      out.reserve(body.size() + model.size());
+      out.append(body.substr(0, at)).append("\"model\":");
+      http::append_json_string(out, model);
+      out.append(body.substr(at + m.bytes.size()));
+      return out;
+    }
+  }
+  return std::string(body);
+}
 
 // ---- reading -----------------------------------------------------------------------------
 
@@ -396,7 +480,11 @@ class CompletionRewriter : public nlohmann::json_sax<json> {
 
 std::optional<CompletionFacts> read_completion_facts(std::string_view body, int max_depth) {
   CompletionFactsReader reader(max_depth);
-  if (!json::sax_parse(body, &reader, json::input_format_t::json, true, false)) return std::nullopt;
+  simdjson::dom::element root;
+  const bool read = fast_parses(body, max_depth, root)
+                        ? feed(root, reader)
+                        : json::sax_parse(body, &reader, json::input_format_t::json, true, false);
+  if (!read) return std::nullopt;
   if (!reader.seen_choice0 || !reader.seen_message) return std::nullopt;
   json choice = {{"message", std::move(reader.message)},
                  {"finish_reason", std::move(reader.finish_reason)}};
@@ -414,6 +502,12 @@ std::optional<CompletionFacts> read_completion_facts(std::string_view body, int 
 
 std::optional<std::string> rewrite_completion(std::string_view body, const CompletionEdits& edits,
                                               int max_depth) {
+  // The usual edit, the routed model's name alone, is a splice: no re-serialisation.
+  simdjson::dom::element root;
+  if (!edits.strip_logprobs && !edits.usage && !edits.keep_top_logprobs &&
+      fast_parses(body, max_depth, root)) {
+    if (auto out = with_model(body, edits.model)) return out;
+  }
   CompletionRewriter writer(edits, max_depth, body.size());
   if (!json::sax_parse(body, &writer, json::input_format_t::json, true, false)) return std::nullopt;
   return std::move(writer.out);

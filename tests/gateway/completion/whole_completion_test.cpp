@@ -142,5 +142,76 @@ TEST(RewriteCompletion, RefusesWhatIsNotJsonOrTooDeep) {
   EXPECT_FALSE(rewrite_completion(std::string(100, '[') + std::string(100, ']'), {}));
 }
 
+// Answers up to 1 MiB are validated by simdjson and fed to the reader; larger ones (here: the
+// same answer with trailing white space) go through nlohmann's SAX parser. Both must read the
+// same facts and make the same edits, edge cases included.
+const char* kEdgeAnswers[] = {
+    kAnswer,
+    R"({"choices":[{"message":{"content":"a","content":"b"},"finish_reason":"stop"}]})",
+    R"({"choices":[{"message":{"content":"a"}}],"choices":[{"message":{"content":"c"}}]})",
+    R"({"usage":{"prompt_tokens":1},"choices":[{"message":{"content":"a"}}],"usage":{"completion_tokens":2}})",
+    R"({"usage":{"prompt_tokens":-3,"completion_tokens":4.0,"total_tokens":-0},"choices":[{"message":{"content":"a"}}]})",
+    R"({"usage":{"prompt_tokens":18446744073709551615,"completion_tokens":9223372036854775807},"choices":[{"message":{"content":"\ud83d\ude00 \u00e9\n"}}]})",
+    R"({"choices":[{"message":{"content":null,"tool_calls":[{"id":"t","type":"function","function":{"name":"f","arguments":"{\"x\":[1,-2,3.5e2,true,null]}"}}]},"finish_reason":"tool_calls"}]})",
+    R"({"choices":[{"message":{"content":"x","function_call":{"name":"g","arguments":"{}"}}}]})",
+    R"({"choices":[{"message":{"refusal":"no"},"logprobs":{"content":[{"token":"a","logprob":-0.5,"top_logprobs":[{"logprob":-0.5},{"logprob":-1.75}]},{"logprob":-2},{"logprob":"x"}]}}]})",
+    R"({"\u006dodel":"m","choices":[{"message":{"content":"esc"}}],"model":"up"})",
+    R"({"model":"a","model":"b","choices":[{"message":{"content":"twice"}}]})",
+    R"({"choices":{"message":{"content":"not an array"}}})",
+    R"({"choices":[{"message":{"content":"a"}}]} x)",
+    R"([{"choices":[]}])",
+    "\xef\xbb\xbf{\"choices\":[{\"message\":{\"content\":\"bom\"}}]}",
+    R"({"choices":[{"message":{"content":"big"}}],"n":123456789012345678901234567890})",
+    R"({"choices":[{"message":{"content":"ctl\u0001"}}],"bad":"\ud800"})",
+    "{\"choices\":[{\"message\":{\"content\":\"raw \x01\"}}]}",
+    "{\"choices\":[{\"message\":{\"content\":\"\xc3\x28\"}}]}",
+};
+
+std::string padded(std::string_view body) {
+  return std::string(body) + std::string(1 << 20, ' ');
+}
+
+TEST(ReadCompletionFacts, SimdjsonPathReadsWhatTheSaxPathReads) {
+  for (const char* body : kEdgeAnswers) {
+    SCOPED_TRACE(body);
+    auto fast = read_completion_facts(body);
+    auto sax = read_completion_facts(padded(body));
+    ASSERT_EQ(fast.has_value(), sax.has_value());
+    if (!fast) continue;
+    EXPECT_EQ(fast->draft.text, sax->draft.text);
+    EXPECT_EQ(fast->draft.finish_reason, sax->draft.finish_reason);
+    EXPECT_EQ(fast->draft.logprobs, sax->draft.logprobs);
+    EXPECT_EQ(fast->draft.first_margin, sax->draft.first_margin);
+    EXPECT_EQ(fast->draft.tokens, sax->draft.tokens);
+    ASSERT_EQ(fast->draft.tool_calls.calls.size(), sax->draft.tool_calls.calls.size());
+    for (std::size_t i = 0; i < fast->draft.tool_calls.calls.size(); ++i) {
+      EXPECT_EQ(fast->draft.tool_calls.calls[i].name, sax->draft.tool_calls.calls[i].name);
+      EXPECT_EQ(fast->draft.tool_calls.calls[i].arguments,
+                sax->draft.tool_calls.calls[i].arguments);
+    }
+    EXPECT_EQ(fast->usage.present, sax->usage.present);
+    EXPECT_EQ(fast->usage.prompt_tokens, sax->usage.prompt_tokens);
+    EXPECT_EQ(fast->usage.completion_tokens, sax->usage.completion_tokens);
+  }
+}
+
+// The model-only edit is a splice on the fast path: the same document as the SAX rewrite, and
+// every other byte as the upstream sent it.
+TEST(RewriteCompletion, ModelSplicedAsTheSaxRewriterWouldSetIt) {
+  CompletionEdits e;
+  e.model = "phi-4-mini";
+  for (const char* body : kEdgeAnswers) {
+    SCOPED_TRACE(body);
+    auto fast = rewrite_completion(body, e);
+    auto sax = rewrite_completion(padded(body), e);
+    ASSERT_EQ(fast.has_value(), sax.has_value());
+    if (!fast) continue;
+    EXPECT_EQ(json::parse(*fast), json::parse(*sax));
+  }
+  const std::string spaced = R"({ "id" : "c", "model" : "up" , "x":1.50e+2 })";
+  EXPECT_EQ(*rewrite_completion(spaced, e),
+            R"({ "id" : "c", "model":"phi-4-mini" , "x":1.50e+2 })");
+}
+
 }  // namespace
 }  // namespace gw::chat
