@@ -1,12 +1,11 @@
 #include "gateway/completion/upstream_body.hpp"
 
-#include "gateway/completion/json_members.hpp"
-
 #include <algorithm>
-#include <cstring>
 #include <optional>
 #include <string_view>
 #include <vector>
+
+#include "gateway/completion/json_members.hpp"
 
 namespace gw::chat {
 

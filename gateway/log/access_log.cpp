@@ -50,8 +50,19 @@ void number(std::string& out, std::string_view key, double value) {
 }
 
 void integer(std::string& out, std::string_view key, unsigned long long value) {
-  out.append(",\"").append(key).append("\":").append(std::to_string(value));
+  char buf[24];
+  auto [end, ec] = std::to_chars(buf, buf + sizeof buf, value);
+  out.append(",\"").append(key).append("\":").append(buf, end);
 }
+
+// A leg's keys, spelled out: no key is assembled per request.
+struct LegKeys {
+  std::string_view model, error, status, prompt_tokens, completion_tokens;
+};
+constexpr LegKeys kLegKeys[] = {
+    {"leg1_model", "leg1_error", "leg1_status", "leg1_prompt_tokens", "leg1_completion_tokens"},
+    {"leg2_model", "leg2_error", "leg2_status", "leg2_prompt_tokens", "leg2_completion_tokens"},
+};
 
 }  // namespace
 
@@ -175,13 +186,13 @@ void AccessLog::request(const RequestTrace& t) const {
   }
   for (int i = 0; i < t.leg_count; ++i) {
     const auto& leg = t.legs[i];
-    std::string prefix = i == 0 ? "leg1_" : "leg2_";
-    field(line, prefix + "model", leg.model ? std::string_view(leg.model->name) : "");
-    if (!leg.error.empty()) field(line, prefix + "error", leg.error);
-    integer(line, prefix + "status", leg.status);
+    const LegKeys& key = kLegKeys[i == 0 ? 0 : 1];
+    field(line, key.model, leg.model ? std::string_view(leg.model->name) : "");
+    if (!leg.error.empty()) field(line, key.error, leg.error);
+    integer(line, key.status, leg.status);
     if (leg.prompt_tokens || leg.completion_tokens) {
-      integer(line, prefix + "prompt_tokens", leg.prompt_tokens);
-      integer(line, prefix + "completion_tokens", leg.completion_tokens);
+      integer(line, key.prompt_tokens, leg.prompt_tokens);
+      integer(line, key.completion_tokens, leg.completion_tokens);
     }
   }
   if (!t.error.empty()) field(line, "error", t.error);
