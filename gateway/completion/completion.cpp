@@ -1,5 +1,6 @@
 #include "gateway/completion/completion.hpp"
 
+#include "gateway/completion/json_parser.hpp"
 #include "gateway/http/json_text.hpp"
 
 namespace gw::chat {
@@ -41,6 +42,44 @@ void read_logprobs(const json& choice, std::vector<double>& out,
 std::uint64_t count_at(const json& usage, const char* key) {
   auto it = usage.find(key);
   return it != usage.end() && it->is_number_unsigned() ? it->get<std::uint64_t>() : 0;
+}
+
+// The counts of a usage object's text read by simdjson (no tree: this runs on every relayed
+// answer and stream's last event); nullopt when simdjson refuses the text. A key sent twice
+// counts as its last value, as in a tree.
+std::optional<Usage> usage_of(std::string_view text) {
+  simdjson::dom::element root;
+  simdjson::dom::object usage;
+  if (thread_json_parser().parse(text.data(), text.size()).get(root) != simdjson::SUCCESS) {
+    return std::nullopt;
+  }
+  if (root.get_object().get(usage) != simdjson::SUCCESS) return Usage{};
+  auto count = [](simdjson::dom::element v) -> std::uint64_t {
+    std::int64_t i = 0;
+    std::uint64_t u = 0;
+    if (v.is_int64() && v.get_int64().get(i) == simdjson::SUCCESS) {
+      return i >= 0 ? static_cast<std::uint64_t>(i) : 0;
+    }
+    return v.is_uint64() && v.get_uint64().get(u) == simdjson::SUCCESS ? u : 0;
+  };
+  std::uint64_t prompt = 0, completion = 0, input = 0, output = 0;
+  bool has_prompt = false, has_input = false;
+  for (auto field : usage) {
+    if (field.key == "prompt_tokens") {
+      prompt = count(field.value);
+      has_prompt = true;
+    } else if (field.key == "completion_tokens") {
+      completion = count(field.value);
+    } else if (field.key == "input_tokens") {
+      input = count(field.value);
+      has_input = true;
+    } else if (field.key == "output_tokens") {
+      output = count(field.value);
+    }
+  }
+  // The Responses API names them input/output tokens.
+  if (!has_prompt && has_input) return Usage{input, output, true};
+  return Usage{prompt, completion, true};
 }
 
 }  // namespace
@@ -242,7 +281,9 @@ Usage usage_in(std::string_view data) {
     } else if (c == '{') {
       ++depth;
     } else if (c == '}' && --depth == 0) {
-      json usage = json::parse(data.substr(open, i - open + 1), nullptr, false);
+      const std::string_view text = data.substr(open, i - open + 1);
+      if (auto fast = usage_of(text)) return *fast;
+      json usage = json::parse(text, nullptr, false);  // what simdjson refused, nlohmann decides
       if (!usage.is_object()) return {};
       if (!usage.contains("prompt_tokens") && usage.contains("input_tokens")) {
         // The Responses API names them input/output tokens.

@@ -365,6 +365,34 @@ TEST(UsageIn, NoUsage) {
   EXPECT_FALSE(usage_in(R"({"usage": not json)").present);
 }
 
+// usage_in reads the counts without a tree; a tree of the same usage object must agree.
+TEST(UsageIn, CountsAsATreeReadsThem) {
+  const char* usages[] = {
+      R"({"prompt_tokens":3,"completion_tokens":4})",
+      R"({"prompt_tokens":3,"prompt_tokens":9,"completion_tokens":4})",
+      R"({"prompt_tokens":-3,"completion_tokens":4.0})",
+      R"({"prompt_tokens":-0,"completion_tokens":18446744073709551615})",
+      R"({"prompt_tokens":123456789012345678901234567890,"completion_tokens":1})",
+      R"({"prompt_tokens":"3","completion_tokens":null,"details":{"prompt_tokens":8}})",
+      R"({"input_tokens":5,"output_tokens":6,"input_tokens":7})",
+      R"({"input_tokens":5,"output_tokens":6,"prompt_tokens":1})",
+      R"({})",
+  };
+  for (const char* usage : usages) {
+    SCOPED_TRACE(usage);
+    const nlohmann::json tree = nlohmann::json::parse(usage);
+    auto count = [&](const char* key) -> std::uint64_t {
+      auto it = tree.find(key);
+      return it != tree.end() && it->is_number_unsigned() ? it->get<std::uint64_t>() : 0;
+    };
+    const bool responses_api = !tree.contains("prompt_tokens") && tree.contains("input_tokens");
+    const Usage u = usage_in(std::string(R"({"id":"x","usage":)") + usage + "}");
+    EXPECT_TRUE(u.present);
+    EXPECT_EQ(u.prompt_tokens, count(responses_api ? "input_tokens" : "prompt_tokens"));
+    EXPECT_EQ(u.completion_tokens, count(responses_api ? "output_tokens" : "completion_tokens"));
+  }
+}
+
 TEST(EstimateTokens, OnePerFourCharsRoundedUp) {
   EXPECT_EQ(estimate_tokens(0), 0u);
   EXPECT_EQ(estimate_tokens(1), 1u);
