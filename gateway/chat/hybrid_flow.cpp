@@ -533,8 +533,9 @@ policies::Verdict judge_prompt(Flow& f) {
   return policies::before_draft(f.sc.rules, stats);
 }
 
-// The coroutine has internal linkage: its frame holds a Flow, a type of this file only.
-net::awaitable<void> run_flow(FlowContext& cx, ChatRequest& request) {
+}  // namespace
+
+net::awaitable<void> hybrid_flow(FlowContext& cx, ChatRequest& request) {
   Flow f(cx, request);
   const policies::Verdict before = judge_prompt(f);
   if (before.escalate) {
@@ -550,12 +551,6 @@ net::awaitable<void> run_flow(FlowContext& cx, ChatRequest& request) {
   } else {
     co_await hybrid_whole(f);
   }
-}
-
-}  // namespace
-
-net::awaitable<void> hybrid_flow(FlowContext& cx, ChatRequest& request) {
-  return run_flow(cx, request);
 }
 
 }  // namespace gw::chat
