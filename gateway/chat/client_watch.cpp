@@ -91,7 +91,7 @@ bool ClientWatch::take_pipelined() {
 
 void ClientWatch::end(Watched why) {
   verdict_ = why;
-  work_cancel_.emit(net::cancellation_type::all);
+  ex_->cancel.emit(net::cancellation_type::all);
 }
 
 }  // namespace gw::chat

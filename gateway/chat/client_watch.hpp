@@ -3,9 +3,11 @@
 // (and keeps the bytes it pipelines meanwhile) and cuts the work at its deadline plus grace.
 //
 // Callbacks, not a coroutine racing the work (`work || watch`): that cost a coroutine frame, two
-// co_spawn frames and a parallel group per request, ~1.4 KB for as long as a stream is held.
-// The watch waits for readability instead of holding a read: nothing is ever read into a
-// buffer behind the session's back, so stopping it needs no wait for a read to come back.
+// co_spawn frames and a parallel group per request, ~1.4 KB for as long as a stream is held. The
+// work is not spawned either: it is cancelled through the signal bound to the session's own
+// coroutine (Exchange::cancel). The watch waits for readability instead of holding a read:
+// nothing is ever read into a buffer behind the session's back, so stopping it needs no wait
+// for a read to come back.
 
 #include <memory>
 
@@ -26,17 +28,16 @@ enum class Watched {
 
 class ClientWatch : public std::enable_shared_from_this<ClientWatch> {
  public:
-  // Watches `ex`'s client until stop(); at `cut_at` the work is cut. Bytes the client has
-  // already sent (or its close) count, not only those after the next readiness event.
+  // Watches `ex`'s client until stop(); at `cut_at` the work is cut. When the client goes or the
+  // cut comes, ex.cancel is emitted (cancellation_type::all): what the session awaits ends. Bytes
+  // the client has already sent (or its close) count, not only those after the next readiness
+  // event.
   static std::shared_ptr<ClientWatch> start(Exchange& ex, net::steady_timer::time_point cut_at);
 
   explicit ClientWatch(Exchange& ex, net::steady_timer::time_point cut_at);
   ClientWatch(const ClientWatch&) = delete;
   ClientWatch& operator=(const ClientWatch&) = delete;
 
-  // Bind the work to this: it is cancelled (cancellation_type::all) when the client goes or the
-  // cut comes.
-  net::cancellation_slot work_slot() { return work_cancel_.slot(); }
   Watched verdict() const { return verdict_; }
   // The work is over: no handler touches the exchange after this.
   void stop();
@@ -51,7 +52,6 @@ class ClientWatch : public std::enable_shared_from_this<ClientWatch> {
 
   Exchange* ex_;  // null once stopped
   net::steady_timer cut_;
-  net::cancellation_signal work_cancel_;
   Watched verdict_ = Watched::watching;
   bool waiting_ = false;  // a readability wait is pending on the client socket
 };

@@ -1,6 +1,6 @@
 #include "gateway/chat/forward.hpp"
 
-#include <boost/asio/bind_cancellation_slot.hpp>
+#include <boost/asio/this_coro.hpp>
 
 #include "gateway/chat/client_watch.hpp"
 #include "gateway/chat/stream_relay.hpp"
@@ -167,12 +167,19 @@ net::awaitable<void> until_client_leaves(Exchange& ex, net::awaitable<void> work
   ex.deadline = std::max(ex.deadline, deadline + kDeadlineReplyGraceMs);
   auto watch = ClientWatch::start(ex, deadline + kDeadlineReplyGraceMs);
   const StopWatchOnExit stop_on_exit{*watch};
-  // The work runs as a coroutine of its own only so that the watch can cancel it.
-  auto [failed] = co_await net::co_spawn(
-      ex.client.get_executor(), std::move(work),
-      net::bind_cancellation_slot(watch->work_slot(), net::as_tuple(net::use_awaitable)));
+  std::exception_ptr failed;
+  try {
+    co_await std::move(work);
+  } catch (...) {
+    failed = std::current_exception();
+  }
   watch->stop();
   const Watched why = watch->verdict();
+  // The session goes on (a 504 to write, the next request to read): its coroutine is no longer
+  // cancelled.
+  if (why != Watched::watching) {
+    co_await net::this_coro::reset_cancellation_state();
+  }
   // A cancelled work ends by an exception; one that threw by itself is a bug the session
   // answers (500, or the stream's error event).
   if (failed && why == Watched::watching) std::rethrow_exception(failed);

@@ -8,8 +8,8 @@
 namespace gw {
 
 Exchange::Exchange(HandlerDeps& d, beast::tcp_stream& c, beast::flat_buffer& b, Request& r,
-                   ServingSnapshot s)
-    : deps(d), client(c), client_buffer(b), req(r), serving(std::move(s)) {
+                   ServingSnapshot s, net::cancellation_signal& k)
+    : deps(d), client(c), client_buffer(b), req(r), cancel(k), serving(std::move(s)) {
   trace.received = Clock::now();
   deadline = trace.received + std::chrono::milliseconds(cfg().server.request_timeout_ms);
   keep_alive = req.keep_alive();

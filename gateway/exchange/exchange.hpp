@@ -19,8 +19,10 @@ using Request = bhttp::request<bhttp::string_body>;
 
 class Exchange final : public ClientResponse {
  public:
+  // `cancel` is bound to the coroutine that runs this exchange: emitting it cancels whatever
+  // that coroutine awaits (a client that leaves ends the work answering it).
   Exchange(HandlerDeps& deps, beast::tcp_stream& client, beast::flat_buffer& client_buffer,
-           Request& req, ServingSnapshot serving);
+           Request& req, ServingSnapshot serving, net::cancellation_signal& cancel);
   Exchange(const Exchange&) = delete;
   Exchange& operator=(const Exchange&) = delete;
   ~Exchange() = default;
@@ -29,6 +31,7 @@ class Exchange final : public ClientResponse {
   beast::tcp_stream& client;
   beast::flat_buffer& client_buffer;  // pipelined bytes read while watching the client land here
   Request& req;
+  net::cancellation_signal& cancel;
   ServingSnapshot serving;  // the snapshot this request keeps to its end
   const config::Config& cfg() const { return *serving->cfg; }
   // server.log_prompts or --log-prompts: prompt text may be logged (debug).

@@ -97,7 +97,8 @@ net::awaitable<void> reply_unreadable(ThreadContext& t, beast::tcp_stream& strea
                                       beast::flat_buffer& buffer, Request& partial,
                                       const ServingSnapshot& snap, unsigned status,
                                       std::string message, std::string code) {
-  Exchange ex(t.deps, stream, buffer, partial, snap);
+  net::cancellation_signal no_work;  // an error reply runs no work to cancel
+  Exchange ex(t.deps, stream, buffer, partial, snap, no_work);
   ex.keep_alive = false;
   ex.trace.method = bhttp::to_string(partial.method());
   ex.trace.path = logged_target(snap->secrets, partial.target());
@@ -306,9 +307,9 @@ net::awaitable<void> end_unfinished(Runtime& rt, Exchange& ex, const std::string
 // it, and counts and logs it. True: the connection stays open for the next request.
 net::awaitable<bool> answer(ThreadContext& t, beast::tcp_stream& stream, beast::flat_buffer& buffer,
                             Request& req, const ServingSnapshot& snap, ClientRegistration& entry,
-                            Router route) {
+                            Router route, net::cancellation_signal& cancel) {
   Runtime& rt = t.runtime;
-  Exchange ex(t.deps, stream, buffer, req, snap);
+  Exchange ex(t.deps, stream, buffer, req, snap, cancel);
   ExchangeInFlight published(entry, ex);
   ex.trace.request_id = next_request_id(t, req["x-request-id"]);
   ex.trace.method = bhttp::to_string(req.method());
@@ -335,7 +336,8 @@ net::awaitable<bool> answer(ThreadContext& t, beast::tcp_stream& stream, beast::
 
 // Every request of one connection, in order. Bookkeeping is held by RAII guards, so an exception
 // anywhere leaves nothing behind.
-net::awaitable<void> serve_connection(ThreadContext& t, beast::tcp_stream& stream, Router route) {
+net::awaitable<void> serve_connection(ThreadContext& t, beast::tcp_stream& stream, Router route,
+                                      net::cancellation_signal& cancel) {
   Runtime& rt = t.runtime;
   beast::flat_buffer buffer;
   ClientRegistration entry(t.clients, stream);
@@ -357,7 +359,8 @@ net::awaitable<void> serve_connection(ThreadContext& t, beast::tcp_stream& strea
 
     const bool whole = co_await read_body(t, stream, buffer, parser, snap);
     if (!whole) break;
-    const bool keep_open = co_await answer(t, stream, buffer, parser.get(), snap, entry, route);
+    const bool keep_open =
+        co_await answer(t, stream, buffer, parser.get(), snap, entry, route, cancel);
     if (!keep_open) break;
 
     // Back to waiting for a request: drain may close us from now on.
@@ -367,13 +370,14 @@ net::awaitable<void> serve_connection(ThreadContext& t, beast::tcp_stream& strea
 
 }  // namespace
 
-net::awaitable<void> run_client_session(ThreadContext& t, tcp::socket socket, Router route) {
+net::awaitable<void> run_client_session(ThreadContext& t, tcp::socket socket, Router route,
+                                        net::cancellation_signal& cancel) {
   beast::tcp_stream stream(std::move(socket));
   error_code ignored;
   stream.socket().set_option(tcp::no_delay(true), ignored);
   std::string failure;
   try {
-    co_await serve_connection(t, stream, route);
+    co_await serve_connection(t, stream, route, cancel);
   } catch (const std::exception& e) {
     failure = e.what();
   } catch (...) {

@@ -9,6 +9,9 @@ namespace gw {
 
 using Router = net::awaitable<void> (*)(Exchange&);
 
-net::awaitable<void> run_client_session(ThreadContext& thread, tcp::socket socket, Router route);
+// `cancel` must be bound to the coroutine running the session (bind_cancellation_slot): a
+// request's client watch emits it to end the work when the client leaves.
+net::awaitable<void> run_client_session(ThreadContext& thread, tcp::socket socket, Router route,
+                                        net::cancellation_signal& cancel);
 
 }  // namespace gw

@@ -1,5 +1,6 @@
 #include "gateway/server/gateway.hpp"
 
+#include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/ssl/context.hpp>
@@ -78,17 +79,21 @@ net::awaitable<void> accept_loop(ThreadContext& t, tcp::acceptor& acceptor, Rout
       co_await backoff.async_wait(kAsTuple);
       continue;
     }
-    net::co_spawn(acceptor.get_executor(), run_client_session(t, std::move(socket), route),
-                  [&t](const std::exception_ptr& e) {
-                    if (!e || !t.runtime.log) return;
-                    try {
-                      std::rethrow_exception(e);
-                    } catch (const std::exception& x) {
-                      t.runtime.log->event("error", "session_failed", x.what());
-                    } catch (...) {
-                      t.runtime.log->event("error", "session_failed", "unknown exception");
-                    }
-                  });
+    // One signal per connection, bound to its session: the handler owns it, so it lives as
+    // long as the session coroutine that can be cancelled through it.
+    auto cancel = std::make_shared<net::cancellation_signal>();
+    net::co_spawn(
+        acceptor.get_executor(), run_client_session(t, std::move(socket), route, *cancel),
+        net::bind_cancellation_slot(cancel->slot(), [&t, cancel](const std::exception_ptr& e) {
+          if (!e || !t.runtime.log) return;
+          try {
+            std::rethrow_exception(e);
+          } catch (const std::exception& x) {
+            t.runtime.log->event("error", "session_failed", x.what());
+          } catch (...) {
+            t.runtime.log->event("error", "session_failed", "unknown exception");
+          }
+        }));
   }
 }
 

@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/ssl/context.hpp>
@@ -32,7 +33,7 @@ struct Connected {
     req.method(bhttp::verb::post);
     req.target("/v1/chat/completions");
     req.version(11);
-    ex.emplace(deps, *server, buffer, req, serving);
+    ex.emplace(deps, *server, buffer, req, serving, cancel);
   }
 
   net::io_context ioc;
@@ -46,6 +47,7 @@ struct Connected {
   std::optional<beast::tcp_stream> server;
   beast::flat_buffer buffer;
   Request req;
+  net::cancellation_signal cancel;  // bound to the coroutine under test, as a session's is
   std::optional<Exchange> ex;
   bool finished = false;
   std::string thrown;  // what the work threw, if until_client_leaves passed it on
@@ -96,6 +98,12 @@ net::awaitable<void> watched(Connected& c, net::awaitable<void> work) {
   c.finished = true;
 }
 
+// Runs `watched` as run_client_session runs a session: with the exchange's signal bound.
+void spawn(Connected& c, net::awaitable<void> session) {
+  net::co_spawn(c.ioc, std::move(session),
+                net::bind_cancellation_slot(c.cancel.slot(), net::detached));
+}
+
 // Runs `act` on the io_context after `delay`, as the client's side of the test.
 void after(Connected& c, std::chrono::milliseconds delay, std::function<void()> act) {
   auto t = std::make_shared<net::steady_timer>(c.ioc, delay);
@@ -117,7 +125,7 @@ std::string buffered(const beast::flat_buffer& b) {
 
 TEST(UntilClientLeaves, TheWorksAnswerIsTheAnswer) {
   Connected c(5000);
-  net::co_spawn(c.ioc, watched(c, answers(*c.ex)), net::detached);
+  spawn(c, watched(c, answers(*c.ex)));
   c.ioc.run_for(2s);
   ASSERT_TRUE(c.finished);
   EXPECT_EQ(c.ex->trace.status, 200u);
@@ -129,7 +137,7 @@ TEST(UntilClientLeaves, ClientHangingUpCancelsTheWork) {
   Connected c(5000);
   c.client.close();
   readiness_taken(c);
-  net::co_spawn(c.ioc, watched(c, never_answers(c.ioc)), net::detached);
+  spawn(c, watched(c, never_answers(c.ioc)));
   c.ioc.run_for(2s);
   ASSERT_TRUE(c.finished) << "the work outlived its client";
   EXPECT_EQ(c.ex->trace.status, 499u);
@@ -142,7 +150,7 @@ TEST(UntilClientLeaves, ClientHangingUpCancelsTheWork) {
 TEST(UntilClientLeaves, WorkThatNeverAnswersIsCutWithA504OnTheWire) {
   Connected c(200);
   const auto started = Clock::now();
-  net::co_spawn(c.ioc, watched(c, never_answers(c.ioc)), net::detached);
+  spawn(c, watched(c, never_answers(c.ioc)));
   c.ioc.run_for(4s);
   ASSERT_TRUE(c.finished) << "the work was not cut";
   EXPECT_GE(Clock::now() - started, 200ms);
@@ -162,7 +170,7 @@ TEST(UntilClientLeaves, BytesPipelinedMeanwhileAreKeptForTheNextRequest) {
   net::write(c.client, net::buffer(std::string_view("GET /first")));
   readiness_taken(c);
   after(c, 50ms, [&] { net::write(c.client, net::buffer(std::string_view(" HTTP/1.1\r\n"))); });
-  net::co_spawn(c.ioc, watched(c, answers_after(*c.ex, 150ms)), net::detached);
+  spawn(c, watched(c, answers_after(*c.ex, 150ms)));
   c.ioc.run_for(2s);
   ASSERT_TRUE(c.finished);
   EXPECT_EQ(c.ex->trace.status, 200u);
@@ -175,7 +183,7 @@ TEST(UntilClientLeaves, ClientHangingUpMidWorkCancelsIt) {
   Connected c(5000);
   after(c, 50ms, [&] { c.client.close(); });
   const auto started = Clock::now();
-  net::co_spawn(c.ioc, watched(c, never_answers(c.ioc)), net::detached);
+  spawn(c, watched(c, never_answers(c.ioc)));
   c.ioc.run_for(2s);
   ASSERT_TRUE(c.finished) << "the work outlived its client";
   EXPECT_LT(Clock::now() - started, 1s);
@@ -186,7 +194,7 @@ TEST(UntilClientLeaves, ClientHangingUpMidWorkCancelsIt) {
 // Not swallowed as if the client had gone: the session answers a work that threw (500).
 TEST(UntilClientLeaves, WorkThatThrowsIsPassedOnToTheSession) {
   Connected c(5000);
-  net::co_spawn(c.ioc, watched(c, throws()), net::detached);
+  spawn(c, watched(c, throws()));
   c.ioc.run_for(2s);
   ASSERT_TRUE(c.finished);
   EXPECT_EQ(c.thrown, "a bug in the work");
