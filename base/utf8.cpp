@@ -1,6 +1,7 @@
 #include "base/utf8.hpp"
 
 #include <cstddef>
+#include <cstring>
 
 namespace gw::utf8 {
 namespace {
@@ -39,6 +40,16 @@ constexpr std::string_view kReplacement = "\xEF\xBF\xBD";  // U+FFFD
 std::uint64_t code_points(std::string_view text) {
   std::uint64_t count = 0;
   for (std::size_t i = 0; i < text.size(); ++count) {
+    // ASCII, the bulk of most prompts, eight bytes at a time: each byte is one code point. A
+    // 1 MB prompt took ~1 ms byte by byte, a quarter of the `auto` route's CPU (issue 15).
+    while (i + sizeof(std::uint64_t) <= text.size()) {
+      std::uint64_t word;
+      std::memcpy(&word, text.data() + i, sizeof word);
+      if (word & 0x8080808080808080ull) break;
+      i += sizeof word;
+      count += sizeof word;
+    }
+    if (i == text.size()) break;
     const std::size_t n = sequence_length(text, i);
     i += n == 0 ? 1 : n;
   }
