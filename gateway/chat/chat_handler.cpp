@@ -52,7 +52,7 @@ net::awaitable<void> handle_chat(Exchange& ex) {
   // On the heap, not in this frame (which lives as long as the stream): a direct stream frees
   // it before relaying.
   auto parsed = std::make_unique<std::variant<ChatRequest, http::OpenAiError>>(
-      parse_chat_request(ex.req.body()));
+      parse_chat_request(ex.req.body(), ex.cfg().routing.model_alias));
   if (auto* err = std::get_if<http::OpenAiError>(parsed.get())) {
     co_await ex.reply_error(*err);
     co_return;

@@ -221,7 +221,8 @@ std::optional<http::OpenAiError> check_messages(std::optional<simdjson::dom::ele
 
 // nullopt when simdjson refuses the body or cannot tell what nlohmann would say: the exact
 // reader then decides (and words a parse error).
-std::optional<std::variant<ChatRequest, http::OpenAiError>> parse_fast(std::string_view body) {
+std::optional<std::variant<ChatRequest, http::OpenAiError>> parse_fast(
+    std::string_view body, std::string_view routed_model) {
   simdjson::dom::element root;
   if (thread_json_parser().parse(body.data(), body.size()).get(root) != simdjson::SUCCESS) {
     return std::nullopt;
@@ -235,17 +236,22 @@ std::optional<std::variant<ChatRequest, http::OpenAiError>> parse_fast(std::stri
   if (auto err = read_model(top.members, r)) return *err;
   if (auto err = check_messages(top.messages)) return *err;
   if (auto err = read_options(top.members, r)) return *err;
+  if (!routed_model.empty() && r.model == routed_model) {
+    r.json = tree_of(root);
+    r.source.assign(body);
+  }
   return r;
 }
 
 }  // namespace
 
-std::variant<ChatRequest, http::OpenAiError> parse_chat_request(std::string_view body) {
+std::variant<ChatRequest, http::OpenAiError> parse_chat_request(std::string_view body,
+                                                                std::string_view routed_model) {
   // simdjson is not recursive and refuses what is too deep (see thread_json_parser).
   if (!thread_json_parser_depth_limited()) {
     if (auto err = http::nesting_too_deep(body)) return *err;
   }
-  if (auto fast = parse_fast(body)) return std::move(*fast);
+  if (auto fast = parse_fast(body, routed_model)) return std::move(*fast);
   // Depth first: a deep body never reaches nlohmann's recursive reader.
   if (auto err = http::nesting_too_deep(body)) return *err;
   return parse_with_tree(body);

@@ -28,8 +28,11 @@ struct ChatRequest {
 };
 
 // Validates the whole body in one linear pass and reads the fields above; the 400 otherwise,
-// worded as nlohmann's parser and the checks word it.
-std::variant<ChatRequest, http::OpenAiError> parse_chat_request(std::string_view body);
+// worded as nlohmann's parser and the checks word it. A body that names `routed_model` (the
+// routing alias) gets its tree and source from the same parse, as load_json() would build them:
+// the routed path reads them, and a 1 MB body is not parsed twice.
+std::variant<ChatRequest, http::OpenAiError> parse_chat_request(std::string_view body,
+                                                                std::string_view routed_model = {});
 
 // `request.json`, built from `body` (the bytes parse_chat_request accepted) unless already built;
 // `request.source` then holds a copy of `body`.

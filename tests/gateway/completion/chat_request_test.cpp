@@ -40,6 +40,23 @@ TEST(ParseChatRequest, LoadJsonBuildsTheTreeOnce) {
   EXPECT_EQ(&load_json(*req, "ignored once built"), &req->json);
 }
 
+// The routed path reads the tree: a body naming the routing alias gets it from the same parse,
+// as load_json would build it; a body naming another model does not pay for one.
+TEST(ParseChatRequest, TheRoutedModelsTreeComesFromTheSameParse) {
+  const std::string body =
+      R"({"model":"auto","messages":[{"role":"user","content":"hi"}],"n":1,"o":{"a":[null,1.5]}})";
+  auto routed = parse_chat_request(body, "auto");
+  auto* req = std::get_if<ChatRequest>(&routed);
+  ASSERT_TRUE(req);
+  EXPECT_EQ(req->json, nlohmann::json::parse(body));
+  EXPECT_EQ(req->source, body);
+  EXPECT_EQ(&load_json(*req, "ignored once built"), &req->json);
+  auto direct = parse_chat_request(body, "other-alias");
+  ASSERT_TRUE(std::get_if<ChatRequest>(&direct));
+  EXPECT_TRUE(std::get<ChatRequest>(direct).json.is_null());
+  EXPECT_TRUE(std::get<ChatRequest>(direct).source.empty());
+}
+
 TEST(ParseChatRequest, FlagsParsed) {
   auto r = parse_chat_request(R"({"model":"auto","messages":[{"role":"user","content":"hi"}],
       "stream":true,"stream_options":{"include_usage":true},"logprobs":true,
