@@ -15,15 +15,17 @@ bool rules_read(const nlohmann::json& role) {
   return role.is_string() && (role == "system" || role == "developer" || role == "user");
 }
 
-void add_text(PromptStats& stats, std::string_view text) {
-  if (!stats.text.empty()) stats.text += '\n';
-  stats.text += text;
+void add_text(PromptStats& stats, std::string_view text, bool with_text) {
+  if (with_text) {
+    if (!stats.text.empty()) stats.text += '\n';
+    stats.text += text;
+  }
   stats.chars += utf8::code_points(text);
 }
 
 }  // namespace
 
-PromptStats prompt_stats(const nlohmann::json& messages) {
+PromptStats prompt_stats(const nlohmann::json& messages, bool with_text) {
   PromptStats stats;
   if (!messages.is_array()) return stats;
   for (const auto& message : messages) {
@@ -33,7 +35,7 @@ PromptStats prompt_stats(const nlohmann::json& messages) {
     const auto content = message.find("content");
     if (content == message.end()) continue;
     if (content->is_string()) {
-      add_text(stats, content->get_ref<const std::string&>());
+      add_text(stats, content->get_ref<const std::string&>(), with_text);
       continue;
     }
     if (!content->is_array()) continue;
@@ -44,7 +46,7 @@ PromptStats prompt_stats(const nlohmann::json& messages) {
       if (type == part.end() || *type != "text" || text == part.end() || !text->is_string()) {
         continue;
       }
-      add_text(stats, text->get_ref<const std::string&>());
+      add_text(stats, text->get_ref<const std::string&>(), with_text);
     }
   }
   return stats;

@@ -10,7 +10,9 @@ namespace gw::policies {
 
 struct PromptStats {
   // Every text of the `system`, `developer` and `user` messages, in message order, joined
-  // with "\n" so that `\b` and words do not run across two messages.
+  // with "\n" so that `\b` and words do not run across two messages. Empty unless asked for:
+  // a copy of the whole prompt (1 MB for a RAG request) that only `match` rules and prompt
+  // logging read.
   std::string text;
   // Unicode code points in those texts, separators not included (see utf8::code_points()).
   std::uint64_t chars = 0;
@@ -21,6 +23,6 @@ struct PromptStats {
 // shapes (not an array, an entry that is not an object, no or odd content,
 // a part that is not text) are skipped, never an error: the request
 // validator reports them, this only measures.
-PromptStats prompt_stats(const nlohmann::json& messages);
+PromptStats prompt_stats(const nlohmann::json& messages, bool with_text = true);
 
 }  // namespace gw::policies

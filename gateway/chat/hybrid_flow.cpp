@@ -523,7 +523,9 @@ net::awaitable<void> hybrid_stream(Flow& f) {
 // of every message) would sit in its frame for as long as the stream.
 policies::Verdict judge_prompt(Flow& f) {
   FlowContext& cx = f.cx;
-  auto stats = policies::prompt_stats(f.request.json["messages"]);
+  const bool logs_text = !cx.cfg().routing.decision_log.empty() && cx.log_prompts;
+  auto stats = policies::prompt_stats(f.request.json["messages"],
+                                      logs_text || !f.sc.rules.before_draft().match.empty());
   cx.trace.prompt_chars = stats.chars;
   if (!cx.cfg().routing.decision_log.empty()) {
     cx.trace.decision.routed = true;

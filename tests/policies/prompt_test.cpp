@@ -24,6 +24,10 @@ TEST_P(PromptStatsTest, MeasuresSystemAndUserText) {
   const auto stats = prompt_stats(GetParam().messages);
   EXPECT_EQ(stats.text, GetParam().text);
   EXPECT_EQ(stats.chars, GetParam().chars);
+  // Without the text (no match rule reads it), the same count and no copy of the prompt.
+  const auto counted = prompt_stats(GetParam().messages, false);
+  EXPECT_EQ(counted.chars, GetParam().chars);
+  EXPECT_TRUE(counted.text.empty());
 }
 
 json msg(const char* role, json content) {
