@@ -162,9 +162,9 @@ TEST(UntilClientLeaves, WorkThatNeverAnswersIsCutWithA504OnTheWire) {
   EXPECT_NE(got.find(kRequestTimeoutCode), std::string::npos) << got;
 }
 
-// Bytes sent before the watch starts (seen at once) and while the work runs (seen when the
-// socket turns readable) are kept, in order, for the session's next request; the work is not
-// disturbed by them.
+// Bytes sent before the watch starts (their readiness already taken by the reactor) and while
+// the work runs are kept, in order, for the session's next request; the work is not disturbed
+// by them.
 TEST(UntilClientLeaves, BytesPipelinedMeanwhileAreKeptForTheNextRequest) {
   Connected c(5000);
   net::write(c.client, net::buffer(std::string_view("GET /first")));
