@@ -37,10 +37,11 @@ class ClientWatch : public std::enable_shared_from_this<ClientWatch> {
   explicit ClientWatch(Exchange& ex, net::steady_timer::time_point cut_at);
   ClientWatch(const ClientWatch&) = delete;
   ClientWatch& operator=(const ClientWatch&) = delete;
+  ~ClientWatch() = default;
 
   Watched verdict() const { return verdict_; }
   // The work is over: no handler touches the exchange after this.
-  void stop();
+  void stop() noexcept;
 
  private:
   void wait_readable();
@@ -59,8 +60,11 @@ class ClientWatch : public std::enable_shared_from_this<ClientWatch> {
 // Stops a watch when it goes out of scope, also when the coroutine holding it is destroyed
 // mid-wait: no handler of the watch outlives the exchange.
 struct StopWatchOnExit {
-  ClientWatch& watch;
+  explicit StopWatchOnExit(ClientWatch& w) : watch(w) {}
+  StopWatchOnExit(const StopWatchOnExit&) = delete;
+  StopWatchOnExit& operator=(const StopWatchOnExit&) = delete;
   ~StopWatchOnExit() { watch.stop(); }
+  ClientWatch& watch;
 };
 
 }  // namespace gw::chat
