@@ -22,10 +22,15 @@ constexpr std::size_t kClientReadChunkBytes = 4096;
 std::shared_ptr<ClientWatch> ClientWatch::start(Exchange& ex,
                                                 net::steady_timer::time_point cut_at) {
   auto watch = std::make_shared<ClientWatch>(ex, cut_at);
-  watch->cut_.async_wait([self = watch](const error_code& ec) { self->on_cut(ec); });
-  // A wait is not speculative: Asio re-arms the socket in epoll (EPOLL_CTL_MOD) to queue it,
-  // so a close or bytes that arrived while the request was read and routed are reported again.
-  watch->wait_readable();
+  try {
+    watch->cut_.async_wait([self = watch](const error_code& ec) { self->on_cut(ec); });
+    // A wait is not speculative: Asio re-arms the socket in epoll (EPOLL_CTL_MOD) to queue it,
+    // so a close or bytes that arrived while the request was read and routed are reported again.
+    watch->wait_readable();
+  } catch (...) {
+    watch->stop();  // an armed handler must not outlive the exchange (out of memory)
+    throw;
+  }
   return watch;
 }
 
@@ -59,11 +64,17 @@ void ClientWatch::wait_readable() {
 void ClientWatch::on_readable(const error_code& ec) {
   waiting_ = false;
   if (!ex_ || verdict_ != Watched::watching) return;  // stopped, or cancelled by the cut
-  if (ec || !take_pipelined()) {
+  try {
+    if (ec || !take_pipelined()) {
+      end(Watched::client_gone);
+      return;
+    }
+    wait_readable();
+  } catch (const std::exception&) {
+    // Out of memory for the pipelined bytes or the next wait. A plain handler must not throw
+    // (it would leave io_context::run()): the request ends as if its client had gone.
     end(Watched::client_gone);
-    return;
   }
-  wait_readable();
 }
 
 void ClientWatch::on_cut(const error_code& ec) {

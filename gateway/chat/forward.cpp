@@ -183,14 +183,15 @@ net::awaitable<void> until_client_leaves(Exchange& ex, net::awaitable<void> work
   // A cancelled work ends by an exception; one that threw by itself is a bug the session
   // answers (500, or the stream's error event).
   if (failed && why == Watched::watching) std::rethrow_exception(failed);
-  const bool cut = why == Watched::cut;
-  // A client that leaves once its whole answer is written cut nothing short.
-  if (why == Watched::client_gone && !ex.complete()) {
+  // A client that leaves, or a cut that comes, once the whole answer is written cut nothing
+  // short: the request is logged as answered.
+  if (why == Watched::watching || ex.complete()) co_return;
+  if (why == Watched::client_gone) {
     // The client left first: work was cancelled and its upstream connection closed.
     ex.keep_alive = false;
     ex.trace.status = 499;  // nginx's "client closed request", for the log
     ex.trace.error = "client_gone";
-  } else if (cut) {
+  } else {
     // Our deadline, not the client: the work did not answer within its grace and was cut.
     ex.keep_alive = false;
     if (!ex.head_sent()) {
