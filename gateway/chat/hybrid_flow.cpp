@@ -523,11 +523,12 @@ net::awaitable<void> hybrid_stream(Flow& f) {
 // of every message) would sit in its frame for as long as the stream.
 policies::Verdict judge_prompt(Flow& f) {
   FlowContext& cx = f.cx;
-  const bool logs_text = !cx.cfg().routing.decision_log.empty() && cx.log_prompts;
-  auto stats = policies::prompt_stats(f.request.json["messages"],
-                                      logs_text || !f.sc.rules.before_draft().match.empty());
+  const bool decision_logged = !cx.cfg().routing.decision_log.empty();
+  auto stats = policies::prompt_stats(
+      f.request.json["messages"],
+      (decision_logged && cx.log_prompts) || !f.sc.rules.before_draft().match.empty());
   cx.trace.prompt_chars = stats.chars;
-  if (!cx.cfg().routing.decision_log.empty()) {
+  if (decision_logged) {
     cx.trace.decision.routed = true;
     cx.trace.decision.prompt_chars = stats.chars;
     if (cx.log_prompts) cx.trace.decision.prompt_text = stats.text;
