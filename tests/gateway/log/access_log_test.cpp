@@ -28,6 +28,7 @@ class Pipe {
     if (fds_[1] >= 0) ::close(fds_[1]);
   }
   int write_fd() const { return fds_[1]; }
+  int read_fd() const { return fds_[0]; }
   std::string drain() {
     ::close(fds_[1]);
     fds_[1] = -1;
@@ -241,9 +242,8 @@ TEST(AccessLog, StalledConsumerDropsLinesInsteadOfBlocking) {
 // or for shutdown: it reaches the fd within about kLogFlushIntervalMs, and so does the next one
 // once the writer is idle again.
 TEST(AccessLog, LineOnAnIdleLogArrivesWithoutShutdown) {
-  int fds[2];
-  ASSERT_EQ(::pipe(fds), 0);
-  auto read_line_within = [fd = fds[0]](std::chrono::milliseconds limit) {
+  Pipe p;
+  auto read_line_within = [fd = p.read_fd()](std::chrono::milliseconds limit) {
     std::string got;
     const auto until = std::chrono::steady_clock::now() + limit;
     while (got.find('\n') == std::string::npos && std::chrono::steady_clock::now() < until) {
@@ -259,7 +259,7 @@ TEST(AccessLog, LineOnAnIdleLogArrivesWithoutShutdown) {
   // Generous for a loaded sanitizer run; the interval itself is 50 ms.
   constexpr std::chrono::milliseconds kLimit{5000};
   {
-    AccessLog log(fds[1]);
+    AccessLog log(p.write_fd());
     log.event("info", "first", "m");
     std::string first = read_line_within(kLimit);
     EXPECT_NE(first.find("\"event\":\"first\""), std::string::npos) << first;
@@ -268,8 +268,6 @@ TEST(AccessLog, LineOnAnIdleLogArrivesWithoutShutdown) {
     std::string second = read_line_within(kLimit);
     EXPECT_NE(second.find("\"event\":\"second\""), std::string::npos) << second;
   }
-  ::close(fds[1]);
-  ::close(fds[0]);
 }
 
 TEST(AccessLog, EverythingQueuedIsWrittenOnDestruction) {
