@@ -33,7 +33,8 @@ class ShadowHooks final : public AnswerHooks {
 
 // The routing flow: the parsed request is kept for it (routing reads messages and tools).
 net::awaitable<void> answer_routed(Exchange& ex, ChatRequest& request) {
-  load_json(request, ex.req.body());  // routing reads messages, tools, response_format
+  // Routing reads messages, tools, response_format; the client's bytes are not needed again.
+  keep_body(request, std::move(ex.req.body()));
   ShadowHooks shadow(ex);
   FlowContext cx = context_of(ex, &shadow);
   co_await until_client_leaves(ex, hybrid_flow(cx, request));

@@ -238,7 +238,6 @@ std::optional<std::variant<ChatRequest, http::OpenAiError>> parse_fast(
   if (auto err = read_options(top.members, r)) return *err;
   if (!routed_model.empty() && r.model == routed_model) {
     r.json = tree_of(root);
-    r.source.assign(body);
   }
   return r;
 }
@@ -270,6 +269,12 @@ json& load_json(ChatRequest& request, std::string_view body) {
     request.json = json_tree(body);
     request.source.assign(body);
   }
+  return request.json;
+}
+
+json& keep_body(ChatRequest& request, std::string&& body) {
+  if (request.json.is_null()) request.json = json_tree(body);
+  request.source = std::move(body);
   return request.json;
 }
 

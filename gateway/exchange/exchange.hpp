@@ -9,13 +9,14 @@
 #include "base/net.hpp"
 #include "gateway/exchange/client_response.hpp"
 #include "gateway/exchange/handler_deps.hpp"
+#include "gateway/exchange/request_body.hpp"
 #include "gateway/exchange/serving_config.hpp"
 #include "gateway/http/openai_error.hpp"
 #include "gateway/trace/request_trace.hpp"
 
 namespace gw {
 
-using Request = bhttp::request<bhttp::string_body>;
+using Request = bhttp::request<RequestBody>;
 
 class Exchange final : public ClientResponse {
  public:

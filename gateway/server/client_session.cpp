@@ -133,7 +133,7 @@ net::awaitable<void> reply_too_large(ThreadContext& t, beast::tcp_stream& stream
 // Reads the rest of the body within `allowance`. On expiry the read is cancelled, not the
 // socket closed (tcp_stream's own timeout closes it), so the 408 can still be delivered.
 net::awaitable<error_code> read_body_within(beast::tcp_stream& stream, beast::flat_buffer& buffer,
-                                            bhttp::request_parser<bhttp::string_body>& parser,
+                                            bhttp::request_parser<RequestBody>& parser,
                                             std::chrono::milliseconds allowance) {
   if (parser.is_done()) co_return error_code{};  // no body (a GET): nothing to wait for
   enum class Timer { armed, fired, disarmed };
@@ -196,7 +196,7 @@ net::awaitable<void> end_abandoned(Exchange& ex, http::OpenAiError err) {
   }
 }
 
-using RequestParser = bhttp::request_parser<bhttp::string_body>;
+using RequestParser = bhttp::request_parser<RequestBody>;
 
 // Reads a request's head within header_timeout_ms (the first) or idle_timeout_ms (the next ones).
 // False: the connection ends, after the error reply a malformed or oversized head gets.

@@ -49,12 +49,21 @@ TEST(ParseChatRequest, TheRoutedModelsTreeComesFromTheSameParse) {
   auto* req = std::get_if<ChatRequest>(&routed);
   ASSERT_TRUE(req);
   EXPECT_EQ(req->json, nlohmann::json::parse(body));
-  EXPECT_EQ(req->source, body);
   EXPECT_EQ(&load_json(*req, "ignored once built"), &req->json);
+  // The bytes the routed legs splice: the body itself, moved in once the route is known.
+  EXPECT_TRUE(req->source.empty());
+  std::string kept = body;
+  EXPECT_EQ(&keep_body(*req, std::move(kept)), &req->json);
+  EXPECT_EQ(req->source, body);
   auto direct = parse_chat_request(body, "other-alias");
   ASSERT_TRUE(std::get_if<ChatRequest>(&direct));
   EXPECT_TRUE(std::get<ChatRequest>(direct).json.is_null());
   EXPECT_TRUE(std::get<ChatRequest>(direct).source.empty());
+  // keep_body builds a tree not built yet.
+  std::string again = body;
+  EXPECT_EQ(keep_body(std::get<ChatRequest>(direct), std::move(again)),
+            nlohmann::json::parse(body));
+  EXPECT_EQ(std::get<ChatRequest>(direct).source, body);
 }
 
 TEST(ParseChatRequest, FlagsParsed) {
