@@ -74,8 +74,8 @@ net::awaitable<void> relay_stream(FlowContext& cx, upstream::ModelStream& call, 
 
 }  // namespace
 
-net::awaitable<void> relay(FlowContext& cx, const config::Model& m, std::string body, bool stream,
-                           const StreamEdits& edits, std::string_view path) {
+net::awaitable<void> relay(FlowContext& cx, const config::Model& m, http::OutgoingBody body,
+                           bool stream, const StreamEdits& edits, std::string_view path) {
   UpstreamLeg& leg = cx.trace.new_leg(m);
   leg.prepared = Clock::now();
   cx.trace.answered = &m;

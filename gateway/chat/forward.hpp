@@ -37,8 +37,8 @@ net::awaitable<void> forward(Exchange& ex, const config::Model& model, std::stri
                              bool stream, const StreamEdits& edits,
                              std::string_view path = upstream::kChatCompletionsPath);
 // The same relay over the seam, without watching the client (forward() adds that).
-net::awaitable<void> relay(FlowContext& cx, const config::Model& m, std::string body, bool stream,
-                           const StreamEdits& edits, std::string_view path);
+net::awaitable<void> relay(FlowContext& cx, const config::Model& m, http::OutgoingBody body,
+                           bool stream, const StreamEdits& edits, std::string_view path);
 
 // The OpenAI error for a non-2xx upstream answer: its body read (bounded) and kept, or wrapped;
 // its rate-limit hints (retry-after, x-ratelimit-*) kept for the client. `secrets` are redacted

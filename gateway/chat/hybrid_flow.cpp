@@ -86,7 +86,7 @@ struct WholeAnswer {
 };
 
 net::awaitable<std::optional<WholeAnswer>> call_whole(Flow& f, const config::Model& m,
-                                                      std::string body,
+                                                      http::OutgoingBody body,
                                                       std::optional<http::OpenAiError>& error,
                                                       std::size_t max_bytes = kMaxCompletionBytes) {
   UpstreamLeg& leg = f.cx.trace.new_leg(m);
@@ -251,7 +251,7 @@ net::awaitable<void> hybrid_whole(Flow& f) {
 
 // Opens a streamed call; false (and `error`) when it failed before any byte could be relayed.
 net::awaitable<bool> open_stream(Flow& f, upstream::ModelStream& call, const config::Model& m,
-                                 std::string body, std::optional<http::OpenAiError>& error) {
+                                 http::OutgoingBody body, std::optional<http::OpenAiError>& error) {
   auto err = co_await call.start(std::move(body), true, f.cx.trace.request_id);
   if (err != upstream::CallError::none) {
     error = call_failure(err, call, m);

@@ -12,25 +12,62 @@ namespace gw::chat {
 namespace {
 constexpr std::string_view kIncludeUsage = R"("stream_options":{"include_usage":true},)";
 
+// Below this many bytes, a client's body is copied into each leg's body rather than borrowed:
+// copying a few KiB costs less than the pieces' bookkeeping (a small `auto` request measured
+// 2% more CPU when borrowing, a 1 MB one 18% less).
+constexpr std::size_t kMinBorrowedBodyBytes = 16 * 1024;
+
 // `changed` (serialised) followed by the other members of `source` as sent, minus `dropped`.
-std::optional<std::string> splice(std::string_view source, const nlohmann::json& changed,
-                                  std::string_view dropped) {
+// Those are borrowed from a large `source`: members next to each other as one piece (with
+// whatever separates them there), so a body keeping all but its first members is one piece and
+// a brace.
+std::optional<http::OutgoingBody> splice(std::string_view source, const nlohmann::json& changed,
+                                         std::string_view dropped) {
   auto members = raw_members(source);
   if (!members) return std::nullopt;
-  std::string out = "{";
+  http::OutgoingBody body;
+  std::string& out = body.owned;
+  out = "{";
   for (const auto& [key, value] : changed.items()) {
     if (out.size() > 1) out += ',';
     out += nlohmann::json(key).dump();
     out += ':';
     out += value.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   }
+  const bool borrow = source.size() >= kMinBorrowedBodyBytes;
+  if (!borrow) out.reserve(out.size() + source.size() + 1);
+  const auto put = [&](std::string_view piece) {
+    if (borrow) {
+      body.borrowed.push_back(piece);
+    } else {
+      out += piece;
+    }
+  };
+  std::size_t run_from = std::string_view::npos, run_to = 0;
+  const auto end_run = [&] {
+    if (run_from == std::string_view::npos) return;
+    if (out.size() > 1 || !body.borrowed.empty()) {
+      if (body.borrowed.empty()) {
+        out += ',';
+      } else {
+        put(",");
+      }
+    }
+    put(source.substr(run_from, run_to - run_from));
+    run_from = std::string_view::npos;
+  };
   for (const auto& m : *members) {
-    if (m.key == dropped || changed.contains(m.key)) continue;
-    out += ',';
-    out += m.bytes;
+    if (m.key == dropped || changed.contains(m.key)) {
+      end_run();
+      continue;
+    }
+    const auto at = static_cast<std::size_t>(m.bytes.data() - source.data());
+    if (run_from == std::string_view::npos) run_from = at;
+    run_to = at + m.bytes.size();
   }
-  out += '}';
-  return out;
+  end_run();
+  put("}");
+  return body;
 }
 
 }  // namespace
@@ -62,9 +99,9 @@ std::uint32_t client_top_logprobs(const ChatRequest& request) {
   return static_cast<std::uint32_t>(std::min<std::uint64_t>(it->get<std::uint64_t>(), 20));
 }
 
-std::string routed_body(const ChatRequest& request, const config::Model& model, bool stream,
-                        bool want_logprobs, const nlohmann::json* messages,
-                        std::uint32_t top_logprobs) {
+http::OutgoingBody routed_body(const ChatRequest& request, const config::Model& model, bool stream,
+                               bool want_logprobs, const nlohmann::json* messages,
+                               std::uint32_t top_logprobs) {
   if (!request.source.empty()) {
     // The members this leg sets; every other member goes upstream as the client sent it.
     nlohmann::json changed = nlohmann::json::object();

@@ -6,6 +6,7 @@
 #include "gateway/completion/chat_request.hpp"
 #include "gateway/completion/completion.hpp"
 #include "gateway/config/config.hpp"
+#include "gateway/http/outgoing_body.hpp"
 
 namespace gw::chat {
 
@@ -22,10 +23,11 @@ std::string direct_body(const ChatRequest& request, const config::Model& model,
 // A leg of a routed (`auto`) request: the request with `messages` replaced when given, sent to
 // `model` as a stream or not, asking for logprobs when the judge needs them.
 // `top_logprobs` > 0 asks for that many alternatives per token (first_margin_under needs 2),
-// unless the client asked for more.
-std::string routed_body(const ChatRequest& request, const config::Model& model, bool stream,
-                        bool want_logprobs, const nlohmann::json* messages = nullptr,
-                        std::uint32_t top_logprobs = 0);
+// unless the client asked for more. The members it does not set are borrowed from
+// `request.source` (which must outlive the body) when that holds the client's bytes.
+http::OutgoingBody routed_body(const ChatRequest& request, const config::Model& model, bool stream,
+                               bool want_logprobs, const nlohmann::json* messages = nullptr,
+                               std::uint32_t top_logprobs = 0);
 
 // The edits a routed leg's answer needs before the client sees it.
 StreamEdits routed_edits(const ChatRequest& request, const config::Model& model, bool want_logprobs,

@@ -119,11 +119,15 @@ void log_event(AccessLog* log, const Job& job, ShadowResult result, const polici
   if (judged) {  // the verdict came from the rubric judge (null: its answer was unusable)
     extra += ",\"judge\":";
     if (*judged) {
-      extra += "\"" + std::string(policies::to_string(**judged)) + "\"";
+      extra += '"';
+      extra += policies::to_string(**judged);
+      extra += '"';
     } else {
       extra += "null";
     }
-    extra += ",\"judge_prompt\":\"" + std::string(policies::kPairPromptVersion) + "\"";
+    extra += ",\"judge_prompt\":\"";
+    extra += policies::kPairPromptVersion;
+    extra += '"';
   }
   if (log) log->event("info", "shadow", "shadow comparison", extra);
   // routing.decision_log: one hg.shadow/1 line per sample (dropped ones too), joined to the
@@ -304,7 +308,8 @@ void maybe_start(Exchange& ex, const chat::ChatRequest& request, const chat::Dra
     drop(ShadowResult::dropped_inflight);
     return;
   }
-  job.body = chat::routed_body(request, *job.model, false, false);
+  // Owned: the job outlives the client's request, whose bytes the leg's body borrows.
+  job.body = chat::routed_body(request, *job.model, false, false).text();
   job.original = Answer::of(original);
   // A second, independent draw (seed + 1) picks the judged sub-sample of the shadowed ones.
   job.judge = sampled(s.judge_sample_rate, s.seed + 1, job.request_id);

@@ -2,9 +2,9 @@
 
 #include "gateway/upstream/connection.hpp"
 
-#include <array>
 #include <boost/asio/write.hpp>
 #include <boost/beast/ssl.hpp>
+#include <boost/container/small_vector.hpp>
 
 namespace gw::upstream {
 
@@ -90,8 +90,8 @@ bool Call::event_stream() const {
   return ct.substr(0, 17) == "text/event-stream";
 }
 
-net::awaitable<CallError> Call::start(std::string body, bool stream, std::string_view request_id,
-                                      std::string_view path) {
+net::awaitable<CallError> Call::start(http::OutgoingBody body, bool stream,
+                                      std::string_view request_id, std::string_view path) {
   // The request head is written by hand: a fixed shape, sent with the body in one gather write.
   const auto& u = model_.url;
   std::string head;
@@ -114,7 +114,7 @@ net::awaitable<CallError> Call::start(std::string body, bool stream, std::string
   co_return err;
 }
 
-net::awaitable<CallError> Call::attempt(const std::string& head, const std::string& body,
+net::awaitable<CallError> Call::attempt(const std::string& head, const http::OutgoingBody& body,
                                         bool allow_reuse, bool& retryable) {
   retryable = false;
   leg_.error = {};
@@ -131,7 +131,10 @@ net::awaitable<CallError> Call::attempt(const std::string& head, const std::stri
   conn_ = std::move(conn);
 
   arm_timeout();
-  std::array<net::const_buffer, 2> request{net::buffer(head), net::buffer(body)};
+  // Head and body in one gather write; no allocation for a body of up to three pieces.
+  boost::container::small_vector<net::const_buffer, 4> request{net::buffer(head),
+                                                               net::buffer(body.owned)};
+  for (std::string_view piece : body.borrowed) request.push_back(net::buffer(piece));
   auto [wec, wn] =
       co_await conn_->visit([&](auto& s) { return net::async_write(s, request, kAsTuple); });
   if (wec) {

@@ -30,7 +30,7 @@ class Call final : public ModelStream {
   using ModelStream::start;
   // One retry on a fresh connection when a pooled one turns out closed before anything came
   // back.
-  net::awaitable<CallError> start(std::string body, bool stream, std::string_view request_id,
+  net::awaitable<CallError> start(http::OutgoingBody body, bool stream, std::string_view request_id,
                                   std::string_view path) override;
 
   unsigned status() const override { return parser_->get().result_int(); }
@@ -48,7 +48,7 @@ class Call final : public ModelStream {
   void finish() override;
 
  private:
-  net::awaitable<CallError> attempt(const std::string& head, const std::string& body,
+  net::awaitable<CallError> attempt(const std::string& head, const http::OutgoingBody& body,
                                     bool allow_reuse, bool& retryable);
   // Reads the next body bytes into [data, data + size): how many (0: the body ended).
   net::awaitable<std::pair<CallError, std::size_t>> read_into(char* data, std::size_t size);

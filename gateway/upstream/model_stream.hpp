@@ -17,6 +17,7 @@
 #include <utility>
 
 #include "gateway/config/config.hpp"
+#include "gateway/http/outgoing_body.hpp"
 #include "gateway/trace/request_trace.hpp"
 
 namespace gw {
@@ -52,9 +53,10 @@ class ModelStream {
   virtual ~ModelStream() = default;
 
   // Writes the request and reads the response head. `path` follows the model's base path.
-  virtual net::awaitable<CallError> start(std::string body, bool stream,
+  virtual net::awaitable<CallError> start(http::OutgoingBody body, bool stream,
                                           std::string_view request_id, std::string_view path) = 0;
-  net::awaitable<CallError> start(std::string body, bool stream, std::string_view request_id) {
+  net::awaitable<CallError> start(http::OutgoingBody body, bool stream,
+                                  std::string_view request_id) {
     return start(std::move(body), stream, request_id, kChatCompletionsPath);
   }
 

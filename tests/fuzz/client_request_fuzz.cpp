@@ -11,6 +11,7 @@
 #include "gateway/completion/chat_request.hpp"
 #include "gateway/completion/upstream_body.hpp"
 #include "gateway/config/config.hpp"
+#include "gateway/exchange/request_body.hpp"
 #include "policies/prompt.hpp"
 
 namespace bhttp = boost::beast::http;
@@ -18,7 +19,7 @@ namespace net = boost::asio;
 
 namespace {
 
-using Parser = bhttp::request_parser<bhttp::string_body>;
+using Parser = bhttp::request_parser<gw::RequestBody>;  // as the gateway reads requests
 
 // What the gateway does with a complete request's body.
 void handle_body(const std::string& body) {
@@ -42,7 +43,7 @@ void handle_body(const std::string& body) {
   model.upstream_model = "upstream-" + req.model;
   gw::chat::StreamEdits edits;
   (void)gw::chat::direct_body(req, model, body, edits);
-  (void)gw::chat::routed_body(req, model, true, true);
+  (void)gw::chat::routed_body(req, model, true, true).text();
   (void)gw::chat::routed_edits(req, model, false);
 }
 

@@ -11,9 +11,9 @@ CallRecord& FakeStream::record() {
   return models_.calls[index_];
 }
 
-net::awaitable<upstream::CallError> FakeStream::start(std::string body, bool stream,
+net::awaitable<upstream::CallError> FakeStream::start(http::OutgoingBody body, bool stream,
                                                       std::string_view, std::string_view) {
-  record().body = std::move(body);
+  record().body = body.text();
   record().stream = stream;
   leg_.sent = leg_.headers = Clock::now();
   leg_.status = script_.status;

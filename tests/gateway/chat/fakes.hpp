@@ -51,7 +51,7 @@ class FakeStream final : public upstream::ModelStream {
   FakeStream(const FakeStream&) = delete;
   FakeStream& operator=(const FakeStream&) = delete;
 
-  net::awaitable<upstream::CallError> start(std::string body, bool stream,
+  net::awaitable<upstream::CallError> start(http::OutgoingBody body, bool stream,
                                             std::string_view request_id,
                                             std::string_view path) override;
   unsigned status() const override { return script_.status; }

@@ -137,7 +137,8 @@ const std::string kAuto =
 
 TEST(RoutedBody, NonStreamLegWithLogprobs) {
   auto j = json::parse(routed_body(loaded(kAuto), model("small", "qwen2.5:0.5b"),
-                                   /*stream=*/false, /*want_logprobs=*/true));
+                                   /*stream=*/false, /*want_logprobs=*/true)
+                           .text());
   EXPECT_EQ(j["model"], "qwen2.5:0.5b");
   EXPECT_EQ(j["stream"], false);
   EXPECT_FALSE(j.contains("stream_options"));
@@ -147,7 +148,7 @@ TEST(RoutedBody, NonStreamLegWithLogprobs) {
 }
 
 TEST(RoutedBody, StreamLegAsksForUsage) {
-  auto j = json::parse(routed_body(loaded(kAuto), model("big", "big"), true, false));
+  auto j = json::parse(routed_body(loaded(kAuto), model("big", "big"), true, false).text());
   EXPECT_EQ(j["model"], "big");
   EXPECT_EQ(j["stream"], true);
   EXPECT_EQ(j["stream_options"]["include_usage"], true);
@@ -157,7 +158,7 @@ TEST(RoutedBody, StreamLegAsksForUsage) {
 TEST(RoutedBody, ClientLogprobsKept) {
   const std::string body =
       R"({"model":"auto","messages":[{"role":"user","content":"hi"}],"logprobs":true,"top_logprobs":2})";
-  auto j = json::parse(routed_body(loaded(body), model("big", "big"), false, false));
+  auto j = json::parse(routed_body(loaded(body), model("big", "big"), false, false).text());
   EXPECT_EQ(j["logprobs"], true);
   EXPECT_EQ(j["top_logprobs"], 2);
 }
@@ -165,23 +166,39 @@ TEST(RoutedBody, ClientLogprobsKept) {
 TEST(RoutedBody, MessagesReplaced) {
   json messages =
       json::parse(R"([{"role":"system","content":"be brief"},{"role":"user","content":"hi"}])");
-  auto j = json::parse(routed_body(loaded(kAuto), model("big", "big"), false, false, &messages));
+  auto j =
+      json::parse(routed_body(loaded(kAuto), model("big", "big"), false, false, &messages).text());
   EXPECT_EQ(j["messages"], messages);
 }
 
 // A routed leg's body is the client's bytes with the leg's members replaced: numbers and
-// members the gateway does not set go upstream as sent.
+// members the gateway does not set go upstream as sent; from a large body, borrowed, not copied.
 TEST(RoutedBody, OtherMembersAreTheClientsBytes) {
+  const std::string rag(20000, 'r');  // a large prompt: its bytes are borrowed
   const std::string body =
-      "{ \"model\":\"auto\",\n \"messages\":[{\"role\":\"user\",\"content\":\"a}\\\"{[\"}],"
-      "\"temperature\":0.50,\"metadata\":{\"k\":[1,{\"x\":\"}\"}]},\"stream\":true}";
-  const std::string out = routed_body(loaded(body), model("small", "small"), false, false);
+      "{ \"model\":\"auto\",\n \"messages\":[{\"role\":\"user\",\"content\":\"a}\\\"{[" + rag +
+      "\"}],\"temperature\":0.50,\"metadata\":{\"k\":[1,{\"x\":\"}\"}]},\"stream\":true}";
+  const ChatRequest request = loaded(body);
+  const http::OutgoingBody sent = routed_body(request, model("small", "small"), false, false);
+  // messages, temperature and metadata are next to each other: one piece, then the brace.
+  ASSERT_EQ(sent.borrowed.size(), 2u);
+  EXPECT_EQ(sent.borrowed[0].data(), request.source.data() + request.source.find("\"messages\""));
+  EXPECT_EQ(sent.borrowed[1], "}");
+  const std::string out = sent.text();
+  EXPECT_EQ(out.size(), sent.size());
   EXPECT_NE(out.find("\"temperature\":0.50"), std::string::npos) << out;
   EXPECT_NE(out.find(R"("metadata":{"k":[1,{"x":"}"}]})"), std::string::npos) << out;
   auto j = json::parse(out);
   EXPECT_EQ(j["model"], "small");
   EXPECT_EQ(j["stream"], false);
   EXPECT_EQ(j["messages"], json::parse(body)["messages"]);
+}
+
+// A small body is copied into the leg's body: one piece, which owns its bytes.
+TEST(RoutedBody, ASmallBodyIsCopied) {
+  const http::OutgoingBody sent = routed_body(loaded(kAuto), model("big", "big"), false, false);
+  EXPECT_TRUE(sent.borrowed.empty());
+  EXPECT_EQ(json::parse(sent.owned)["temperature"], 0.3);
 }
 
 // Spliced or re-serialised (a request without `source`), the upstream gets the same JSON.
@@ -193,22 +210,30 @@ TEST(RoutedBody, SplicedEqualsReserialised) {
       R"({"model":"auto","messages":[{"role":"user","content":"hi"}],"stream_options":null,"n":1})",
       R"({"model":"auto","model":"auto","messages":[{"role":"user","content":"hi"}],"temperature":1,"temperature":2})",
       R"({"mod\u0065l":"auto","messages":[{"role":"user","content":"\\\"}"}],"x\"y":1})",
+      // The members kept run in three pieces, between the ones the leg sets.
+      R"({"temperature":1,"model":"auto","n":1,"messages":[{"role":"user","content":"hi"}],"stream":false,"user":"u"})",
       // One body split over two lines: the missing comma is the point.
       // NOLINTNEXTLINE(bugprone-suspicious-missing-comma)
       "\n\t{ \"model\" : \"auto\" ,\"messages\" : [ {\"role\":\"user\",\"content\":\"hi\\\\\"} ] , "
       "\"e\":{} ,\"a\":[] }\n",
   };
   const json messages = json::parse(R"([{"role":"user","content":"again"}])");
-  for (const auto& body : bodies) {
+  std::vector<std::string> all = bodies;
+  for (std::string body : bodies) {  // and each as a large body, whose bytes the legs borrow
+    if (auto at = body.find("hi"); at != std::string::npos) {
+      all.push_back(body.replace(at, 2, std::string(20000, 'h')));
+    }
+  }
+  for (const auto& body : all) {
     for (bool stream : {false, true}) {
       for (bool logprobs : {false, true}) {
         for (const json* m : {static_cast<const json*>(nullptr), &messages}) {
-          ChatRequest spliced = loaded(body);
+          const ChatRequest spliced = loaded(body);
           ChatRequest tree_only = spliced;
           tree_only.source.clear();
           const auto cfg = model("small", "qwen2.5:0.5b");
-          EXPECT_EQ(json::parse(routed_body(spliced, cfg, stream, logprobs, m, 2)),
-                    json::parse(routed_body(tree_only, cfg, stream, logprobs, m, 2)))
+          EXPECT_EQ(json::parse(routed_body(spliced, cfg, stream, logprobs, m, 2).text()),
+                    json::parse(routed_body(tree_only, cfg, stream, logprobs, m, 2).text()))
               << body << " stream=" << stream << " logprobs=" << logprobs;
         }
       }

@@ -55,7 +55,7 @@ net::awaitable<void> call_once(Pool& pool, const config::Model& m, Clock::time_p
   leg.model = &m;
   const auto started = Clock::now();
   Call call(pool, m, leg, deadline);
-  out.start = co_await call.start("{}", true, "req-1");
+  out.start = co_await call.start(std::string("{}"), true, "req-1");
   if (out.start == CallError::none) {
     for (;;) {
       auto [err, piece] = co_await call.read_some();
@@ -125,7 +125,7 @@ net::awaitable<void> read_all_once(net::io_context& ioc, Pool& pool, const confi
   UpstreamLeg leg;
   leg.model = &m;
   Call call(pool, m, leg, Clock::now() + 4s);
-  out.err = co_await call.start("{}", false, "req-1");
+  out.err = co_await call.start(std::string("{}"), false, "req-1");
   if (out.err == CallError::none) out.err = co_await call.read_all(out.body, limit);
   out.finished = true;
   ioc.stop();  // the upstream holds its connection open: nothing more to wait for
