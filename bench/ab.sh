@@ -7,17 +7,17 @@
 #
 # wrk on CPU 0; both gateways (threads: 1) and llm-sim on CPU 1. MODELS ("phi-4-mini auto"),
 # ROUNDS (3), DUR (4 s), CONNS (32), BODY_BYTES (unset: a one-line prompt; e.g. 1000000: a
-# RAG-sized body from bench/chat_body.py). Prints requests/s and each gateway's CPU (utime+stime
-# from /proc/PID/stat over the run) per 1,000 requests. Every process started here is stopped
-# by PID on exit.
+# RAG-sized body from bench/chat_body.py). Prints requests/s and each gateway's CPU over the run
+# (bench/cpu_clock.sh: perf's task-clock, or /proc ticks without perf) per 1,000 requests. Every
+# process started here is stopped by PID on exit.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 SIM=${SIM:-$root/build-release/llm-sim}
 : "${A:?A=path of gateway A}" "${B:?B=path of gateway B}"
 AFLAGS=${AFLAGS:-} BFLAGS=${BFLAGS:-} MODELS=${MODELS:-"phi-4-mini auto"} ROUNDS=${ROUNDS:-3} DUR=${DUR:-4}
 CONNS=${CONNS:-32} BODY_BYTES=${BODY_BYTES:-}
-TCK=$(getconf CLK_TCK)
-cpu_ticks() { awk '{print $14+$15}' "/proc/$1/stat"; }
+# shellcheck source=bench/cpu_clock.sh
+source "$root/bench/cpu_clock.sh"
 T=$(mktemp -d)
 PIDS=()
 trap 'kill "${PIDS[@]}" 2>/dev/null || true; rm -rf "$T"' EXIT
@@ -45,12 +45,11 @@ PORT_B=$(start_gateway b "$B" "$BFLAGS")
 PID_A=$(cat "$T/a.pid"); PID_B=$(cat "$T/b.pid")
 
 run() {  # run PORT PID -> "rps cpu_ms_per_1k"
-  local before after out reqs
-  before=$(cpu_ticks "$2")
-  out=$(taskset -c 0 wrk -t1 -c"$CONNS" -d"${DUR}s" -s "$T/post.lua" "http://127.0.0.1:$1/v1/chat/completions")
-  after=$(cpu_ticks "$2")
+  local out reqs
+  out=$(cpu_during "$T/cpu.ms" "$2" taskset -c 0 wrk -t1 -c"$CONNS" -d"${DUR}s" -s "$T/post.lua" \
+        "http://127.0.0.1:$1/v1/chat/completions")
   reqs=$(awk '/requests in/{print $1}' <<<"$out")
-  echo "$(awk '/Requests\/sec/{print $2}' <<<"$out") $(python3 -c "print(f'{($after-$before)*1e6/$TCK/max(${reqs:-0},1):.1f}')")"
+  echo "$(awk '/Requests\/sec/{print $2}' <<<"$out") $(python3 -c "print(f'{$(cat "$T/cpu.ms")*1e3/max(${reqs:-0},1):.1f}')")"
 }
 
 for model in $MODELS; do

@@ -183,7 +183,8 @@ def main():
     sizes = sorted(wrkcpu["size"], key=int)
     if sizes:
         out.append(f"### Request body size (loadgen closed loop, {meta.get('size_conns')} connections, a fixed count "
-                   f"of requests per run, medians of {rounds}; CPU: the proxy process, ms per 1,000 requests)")
+                   f"of requests per run, medians of {rounds}; CPU: the proxy process, ms per 1,000 requests, "
+                   f"by {meta.get('cpu_clock', '/proc ticks')})")
         out.append("")
         out.append("| body bytes | req/s direct | req/s nginx | req/s gw `direct` | req/s gw `auto` | CPU nginx | "
                    "CPU gw `direct` | CPU gw `auto` | CPU upstream (`direct` row) | req/s gw/nginx | CPU nginx/gw |")

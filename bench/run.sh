@@ -51,6 +51,8 @@ fi
 want() { [[ " $STAGES " == *" $1 "* ]]; }   # want STAGE: is it in this run?
 RESULTS=${RESULTS:-$BUILD/bench}
 BENCH=$ROOT/bench
+# shellcheck source=bench/cpu_clock.sh
+source "$BENCH/cpu_clock.sh"  # cpu_during: the size runs' CPU, exact when perf can count it
 
 LOADAVG_START=$(cut -d" " -f1-3 /proc/loadavg)
 log() { echo "[bench $(date +%H:%M:%S)] $*" >&2; }
@@ -324,15 +326,12 @@ size_requests() {  # size_requests BYTES: enough requests for ~1-3 s a run at th
   echo "$n"
 }
 closed_cpu_run() {  # closed_cpu_run KIND TARGET ROUND CONNS REQUESTS BODY_FILE LABEL
-  local kind=$1 t=$2 r=$3 c=$4 n=$5 body=$6 label=$7 before after line ms
-  # shellcheck disable=SC2086
-  before=$(cpu_ticks ${PROC[$t]})
-  line=$(taskset -c "$LOAD_CPU" "$LOADGEN" closed --port "${PORT[$t]}" --body-file "$body" \
-         --connections "$c" --requests "$n")
-  # shellcheck disable=SC2086
-  after=$(cpu_ticks ${PROC[$t]})
+  local kind=$1 t=$2 r=$3 c=$4 n=$5 body=$6 label=$7 line ms pids
+  pids=$(tr ' ' ',' <<<"${PROC[$t]}")
+  line=$(cpu_during "$T/cpu.ms" "$pids" taskset -c "$LOAD_CPU" "$LOADGEN" closed \
+         --port "${PORT[$t]}" --body-file "$body" --connections "$c" --requests "$n")
   echo "$kind $label $t round $r: $line" >>"$RESULTS/loadgen.log"
-  ms=$(python3 -c "print(f'{($after-$before)*1000/$TCK/$n*1000:.2f}')")
+  ms=$(python3 -c "print(f'{$(cat "$T/cpu.ms")/$n*1000:.2f}')")
   log "$kind $label round $r $t: $(kv rps "$line") req/s, CPU ${ms} ms per 1k requests (p50 $(kv lat_p50 "$line") us)"
   record "$kind" "$t" "$r" "$label" "$(kv rps "$line")" "$ms" "$(kv non2xx "$line")" "$(kv errors "$line")" "$n"
 }
@@ -467,7 +466,7 @@ cp "$T/nginx/logs/error.log" "$RESULTS/nginx-error.log" 2>/dev/null || true
   echo "stream_conns=$STREAM_CONNS"; echo "stream_dur=$STREAM_DUR"; echo "cpu_reqs=$CPU_REQS"
   echo "load_cpu=$LOAD_CPU"; echo "sut_cpu=$SUT_CPU"; echo "nofile=$NOFILE"
   echo "nofile_soft_before=$NOFILE_SOFT_BEFORE"; echo "size_conns=$SIZE_CONNS"; echo "stages=$STAGES"
-  echo "quick=$QUICK"
+  echo "quick=$QUICK"; echo "cpu_clock=$CPU_CLOCK"
 } >"$RESULTS/meta.txt"
 echo "loadavg_start=${LOADAVG_START:-}" >>"$RESULTS/meta.txt"
 python3 "$BENCH/report.py" "$RESULTS/results.tsv" "$RESULTS/meta.txt" "$RESULTS/gateway-metrics.txt" | tee "$RESULTS/table.md"
