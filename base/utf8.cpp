@@ -40,8 +40,16 @@ constexpr std::string_view kReplacement = "\xEF\xBF\xBD";  // U+FFFD
 std::uint64_t code_points(std::string_view text) {
   std::uint64_t count = 0;
   for (std::size_t i = 0; i < text.size(); ++count) {
-    // ASCII, the bulk of most prompts, eight bytes at a time: each byte is one code point. A
-    // 1 MB prompt took ~1 ms byte by byte, a quarter of the `auto` route's CPU (issue 15).
+    // ASCII, the bulk of most prompts, 32 and then eight bytes at a time: each byte is one code
+    // point. A 1 MB prompt took ~1 ms byte by byte, a quarter of the `auto` route's CPU, and 8
+    // bytes at a time still 5% of it (issue 15).
+    while (i + 4 * sizeof(std::uint64_t) <= text.size()) {
+      std::uint64_t words[4];
+      std::memcpy(words, text.data() + i, sizeof words);
+      if ((words[0] | words[1] | words[2] | words[3]) & 0x8080808080808080ull) break;
+      i += sizeof words;
+      count += sizeof words;
+    }
     while (i + sizeof(std::uint64_t) <= text.size()) {
       std::uint64_t word;
       std::memcpy(&word, text.data() + i, sizeof word);

@@ -43,13 +43,13 @@ INSTANTIATE_TEST_SUITE_P(
                       CountCase{"invalid_between_valid", "\xC3\xA9\xFF\xC3\xA9", 3}),
     [](const auto& info) { return std::string(info.param.name); });
 
-// ASCII is counted a word at a time: every run length around the word size, before and after
-// characters of each width and an invalid byte, counts as its pieces do one by one.
+// ASCII is counted 32 and 8 bytes at a time: every run length around both sizes, before and
+// after characters of each width and an invalid byte, counts as its pieces do one by one.
 TEST(CodePoints, AsciiRunsOfEveryLengthAroundOtherCharacters) {
   const std::pair<std::string, std::uint64_t> pieces[] = {
       {"\xC3\xA9", 1}, {"\xE6\x97\xA5", 1}, {"\xF0\x9F\x98\x80", 1}, {"\xFF", 1}, {"\x80", 1}};
-  for (std::size_t before = 0; before <= 17; ++before) {
-    for (std::size_t after = 0; after <= 17; ++after) {
+  for (std::size_t before = 0; before <= 70; ++before) {
+    for (std::size_t after = 0; after <= 70; ++after) {
       for (const auto& [piece, count] : pieces) {
         const std::string text = std::string(before, 'a') + piece + std::string(after, 'b') + piece;
         EXPECT_EQ(code_points(text), before + after + 2 * count) << before << " " << after;
