@@ -71,14 +71,23 @@ std::string CompletionsWire::body() const {
            std::string(plan_.finish_reason) + "\"}";
   }
   out += "]";
-  if (plan_.usage) out += "," + usage_member(plan_);
+  if (plan_.usage) {
+    out += ',';
+    out += usage_member(plan_);
+  }
   return out + "}";
 }
 
 std::string CompletionsWire::chunk(std::string_view text, std::string_view finish_reason) const {
   std::string out = "data: " + prefix_ + "\"choices\":[{\"text\":" + json(text).dump() +
                     ",\"index\":0,\"logprobs\":null,\"finish_reason\":";
-  out += finish_reason.empty() ? "null" : "\"" + std::string(finish_reason) + "\"";
+  if (finish_reason.empty()) {
+    out += "null";
+  } else {
+    out += '"';
+    out += finish_reason;
+    out += '"';
+  }
   return out + "}]}\n\n";
 }
 
