@@ -7,13 +7,14 @@
 #include "base/utf8.hpp"
 
 namespace gw::policies {
-namespace {
 
 // `developer` is what newer clients send in place of `system` (the openai SDK for reasoning
 // models): it steers the answer just the same, so a `match` rule must see it.
-bool rules_read(const nlohmann::json& role) {
-  return role.is_string() && (role == "system" || role == "developer" || role == "user");
+bool rules_read(std::string_view role) {
+  return role == "system" || role == "developer" || role == "user";
 }
+
+namespace {
 
 void add_text(PromptStats& stats, std::string_view text, bool with_text) {
   if (with_text) {
@@ -31,7 +32,10 @@ PromptStats prompt_stats(const nlohmann::json& messages, bool with_text) {
   for (const auto& message : messages) {
     if (!message.is_object()) continue;
     const auto role = message.find("role");
-    if (role == message.end() || !rules_read(*role)) continue;
+    if (role == message.end() || !role->is_string() ||
+        !rules_read(role->get_ref<const std::string&>())) {
+      continue;
+    }
     const auto content = message.find("content");
     if (content == message.end()) continue;
     if (content->is_string()) {

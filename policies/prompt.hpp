@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 
 #include <nlohmann/json_fwd.hpp>
 
@@ -24,5 +25,8 @@ struct PromptStats {
 // a part that is not text) are skipped, never an error: the request
 // validator reports them, this only measures.
 PromptStats prompt_stats(const nlohmann::json& messages, bool with_text = true);
+
+// Whether the rules read the text of a message with this role.
+bool rules_read(std::string_view role);
 
 }  // namespace gw::policies

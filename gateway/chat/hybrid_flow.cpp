@@ -76,6 +76,15 @@ struct Flow {
   }
 };
 
+// The large model's messages after a draft (policies::escalation_messages). Not inline in the
+// flows: the request's messages, read from its bytes for this, would sit in a coroutine frame
+// for as long as the answer.
+nlohmann::json escalation_messages(const Flow& f, config::OnEscalate mode, std::string_view draft) {
+  nlohmann::json read;
+  return policies::escalation_messages(mode, messages_of(f.request, read), draft,
+                                       f.routing.refine_prompt);
+}
+
 // A whole (non-streamed) completion from one model, as it came, and what the judge and the
 // metrics read from it; nullopt after a failure, with the failure's error in `error`. Never a
 // JSON tree of the body: memory per answer is bounded by `max_bytes`, whatever its shape.
@@ -229,8 +238,7 @@ net::awaitable<void> hybrid_whole(Flow& f) {
 
   const auto mode =
       policies::escalation_mode(f.routing.on_escalate, !draft->draft.tool_calls.empty());
-  auto messages = policies::escalation_messages(mode, f.request.json["messages"], draft->draft.text,
-                                                f.routing.refine_prompt);
+  auto messages = escalation_messages(f, mode, draft->draft.text);
   auto answer =
       co_await call_whole(f, large, routed_body(f.request, large, false, false, &messages), error);
   if (!answer) {
@@ -446,8 +454,7 @@ net::awaitable<void> abandon_draft(Flow& f, upstream::ModelStream& call, SseRead
     co_await stream_on(f, *f.sc.escalate, Route::escalated, reason, nullptr);
     co_return;
   }
-  auto messages = policies::escalation_messages(
-      config::OnEscalate::refine, f.request.json["messages"], full.text, f.routing.refine_prompt);
+  auto messages = escalation_messages(f, config::OnEscalate::refine, full.text);
   co_await stream_on(f, *f.sc.escalate, Route::escalated, reason, &messages);
 }
 
@@ -524,9 +531,15 @@ net::awaitable<void> hybrid_stream(Flow& f) {
 policies::Verdict judge_prompt(Flow& f) {
   FlowContext& cx = f.cx;
   const bool decision_logged = !cx.cfg().routing.decision_log.empty();
-  auto stats = policies::prompt_stats(
-      f.request.json["messages"],
-      (decision_logged && cx.log_prompts) || !f.sc.rules.before_draft().match.empty());
+  const bool with_text =
+      (decision_logged && cx.log_prompts) || !f.sc.rules.before_draft().match.empty();
+  policies::PromptStats stats;
+  if (f.request.prompt_chars && !with_text) {
+    stats.chars = *f.request.prompt_chars;  // counted while validating: no tree of the prompt
+  } else {
+    nlohmann::json read;
+    stats = policies::prompt_stats(messages_of(f.request, read), with_text);
+  }
   cx.trace.prompt_chars = stats.chars;
   if (decision_logged) {
     cx.trace.decision.routed = true;

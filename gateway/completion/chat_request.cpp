@@ -2,9 +2,12 @@
 
 #include <cstdint>
 
+#include "base/utf8.hpp"
+#include "gateway/completion/json_members.hpp"
 #include "gateway/completion/json_parser.hpp"
 #include "gateway/http/json_text.hpp"
 #include "gateway/http/request_checks.hpp"
+#include "policies/prompt.hpp"
 
 namespace gw::chat {
 
@@ -219,12 +222,56 @@ std::optional<http::OpenAiError> check_messages(std::optional<simdjson::dom::ele
   return std::nullopt;
 }
 
+// The last member named `key` of an object, as nlohmann keeps a repeated key.
+std::optional<simdjson::dom::element> last_member(simdjson::dom::object object,
+                                                  std::string_view key) {
+  std::optional<simdjson::dom::element> found;
+  for (auto member : object) {
+    if (member.key == key) found = member.value;
+  }
+  return found;
+}
+
+// policies::prompt_stats(messages).chars, on simdjson's document of messages check_messages
+// accepted: what the rules count, without copying the prompt into a tree.
+std::uint64_t prompt_chars(simdjson::dom::array messages) {
+  std::uint64_t chars = 0;
+  for (auto m : messages) {
+    const simdjson::dom::object fields = m.get_object().value_unsafe();
+    const auto role = last_member(fields, "role");
+    if (!policies::rules_read(role->get_string().value_unsafe())) continue;
+    const auto content = last_member(fields, "content");
+    if (!content) continue;
+    std::string_view text;
+    if (content->get_string().get(text) == simdjson::SUCCESS) {
+      chars += utf8::code_points(text);
+      continue;
+    }
+    simdjson::dom::array parts;
+    if (content->get_array().get(parts) != simdjson::SUCCESS) continue;
+    for (auto part : parts) {
+      simdjson::dom::object members;
+      if (part.get_object().get(members) != simdjson::SUCCESS) continue;
+      const auto type = last_member(members, "type");
+      const auto part_text = last_member(members, "text");
+      std::string_view type_name;
+      if (!type || type->get_string().get(type_name) != simdjson::SUCCESS || type_name != "text" ||
+          !part_text || part_text->get_string().get(text) != simdjson::SUCCESS) {
+        continue;
+      }
+      chars += utf8::code_points(text);
+    }
+  }
+  return chars;
+}
+
 // nullopt when simdjson refuses the body or cannot tell what nlohmann would say: the exact
 // reader then decides (and words a parse error).
 std::optional<std::variant<ChatRequest, http::OpenAiError>> parse_fast(
-    std::string_view body, std::string_view routed_model) {
+    const std::string& body, std::string_view routed_model) {
   simdjson::dom::element root;
-  if (thread_json_parser().parse(body.data(), body.size()).get(root) != simdjson::SUCCESS) {
+  // (The std::string overload reads the body in place when its capacity allows.)
+  if (thread_json_parser().parse(body).get(root) != simdjson::SUCCESS) {
     return std::nullopt;
   }
   simdjson::dom::object object;
@@ -237,14 +284,17 @@ std::optional<std::variant<ChatRequest, http::OpenAiError>> parse_fast(
   if (auto err = check_messages(top.messages)) return *err;
   if (auto err = read_options(top.members, r)) return *err;
   if (!routed_model.empty() && r.model == routed_model) {
-    r.json = tree_of(root);
+    // The routed path's tree: every member but `messages` (read from the client's bytes if
+    // ever needed: messages_of), whose text the rules count here.
+    r.json = std::move(top.members);
+    r.prompt_chars = prompt_chars(top.messages->get_array().value_unsafe());
   }
   return r;
 }
 
 }  // namespace
 
-std::variant<ChatRequest, http::OpenAiError> parse_chat_request(std::string_view body,
+std::variant<ChatRequest, http::OpenAiError> parse_chat_request(const std::string& body,
                                                                 std::string_view routed_model) {
   // simdjson is not recursive and refuses what is too deep (see thread_json_parser).
   if (!thread_json_parser_depth_limited()) {
@@ -264,18 +314,43 @@ json json_tree(std::string_view body) {
   return json::parse(body, nullptr, false);  // what simdjson refuses and nlohmann accepted
 }
 
+namespace {
+
+// The `messages` of a body parse_chat_request accepted, read from its bytes: that member alone
+// when the members can be told apart as sent, else from the whole tree.
+json messages_in(std::string_view body) {
+  if (auto members = raw_members(body)) {
+    for (const auto& m : *members) {
+      // `bytes` is "messages":value, and that key holds no ':'.
+      if (m.key == "messages") return json_tree(m.bytes.substr(m.bytes.find(':') + 1));
+    }
+  }
+  json whole = json_tree(body);
+  auto it = whole.find("messages");
+  return it == whole.end() ? json() : std::move(*it);
+}
+
+}  // namespace
+
 json& load_json(ChatRequest& request, std::string_view body) {
   if (request.json.is_null()) {
     request.json = json_tree(body);
-    request.source.assign(body);
+    if (request.source.empty()) request.source.assign(body);
+  } else if (!request.json.contains("messages")) {
+    request.json["messages"] = messages_in(body);
   }
   return request.json;
 }
 
-json& keep_body(ChatRequest& request, std::string&& body) {
+void keep_body(ChatRequest& request, std::string&& body) {
   if (request.json.is_null()) request.json = json_tree(body);
   request.source = std::move(body);
-  return request.json;
+}
+
+const json& messages_of(const ChatRequest& request, json& holder) {
+  if (auto it = request.json.find("messages"); it != request.json.end()) return *it;
+  holder = messages_in(request.source);
+  return holder;
 }
 
 }  // namespace gw::chat

@@ -4,6 +4,8 @@
 
 namespace gw::chat {
 
+static_assert(http::kJsonReadPaddingBytes >= simdjson::SIMDJSON_PADDING);
+
 namespace {
 // Buffers of a fresh parser: a typical chat body; they grow on demand.
 constexpr std::size_t kInitialParserBytes = 64 * 1024;

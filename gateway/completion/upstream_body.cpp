@@ -121,6 +121,10 @@ http::OutgoingBody routed_body(const ChatRequest& request, const config::Model& 
     if (auto body = splice(request.source, changed, "stream_options")) return *std::move(body);
   }
   nlohmann::json j = request.json;
+  if (!messages && !j.contains("messages")) {  // a tree parse_chat_request built without them
+    nlohmann::json read;
+    j["messages"] = messages_of(request, read);
+  }
   j["model"] = model.upstream_model;
   j["stream"] = stream;
   if (stream) {

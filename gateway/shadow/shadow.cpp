@@ -187,12 +187,11 @@ net::awaitable<Called> call_whole(HandlerDeps& deps, const config::Config& cfg,
   co_return out;
 }
 
-// The request's system and user text: the question the evaluation judge is shown.
-std::string question_of(const nlohmann::json& request) {
+// The system and user text of a request's messages: the question the evaluation judge is shown.
+std::string question_of(const nlohmann::json& messages) {
   std::string q;
-  auto it = request.find("messages");
-  if (it == request.end() || !it->is_array()) return q;
-  for (const auto& m : *it) {
+  if (!messages.is_array()) return q;
+  for (const auto& m : messages) {
     if (!m.is_object()) continue;
     auto role = m.find("role");
     auto content = m.find("content");
@@ -313,7 +312,10 @@ void maybe_start(Exchange& ex, const chat::ChatRequest& request, const chat::Dra
   job.original = Answer::of(original);
   // A second, independent draw (seed + 1) picks the judged sub-sample of the shadowed ones.
   job.judge = sampled(s.judge_sample_rate, s.seed + 1, job.request_id);
-  if (job.judge) job.question = question_of(request.json);
+  if (job.judge) {
+    nlohmann::json read;
+    job.question = question_of(chat::messages_of(request, read));
+  }
   // The slot is released by run(): construct its guard first thing. If co_spawn throws (out of
   // memory), give the slot back here.
   try {

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "gateway/http/request_checks.hpp"
+#include "policies/prompt.hpp"
 
 namespace gw::chat {
 namespace {
@@ -41,29 +42,69 @@ TEST(ParseChatRequest, LoadJsonBuildsTheTreeOnce) {
 }
 
 // The routed path reads the tree: a body naming the routing alias gets it from the same parse,
-// as load_json would build it; a body naming another model does not pay for one.
+// without `messages` (their text counted instead, the bytes kept for the legs); a body naming
+// another model does not pay for one.
 TEST(ParseChatRequest, TheRoutedModelsTreeComesFromTheSameParse) {
   const std::string body =
       R"({"model":"auto","messages":[{"role":"user","content":"hi"}],"n":1,"o":{"a":[null,1.5]}})";
+  nlohmann::json whole = nlohmann::json::parse(body);
   auto routed = parse_chat_request(body, "auto");
   auto* req = std::get_if<ChatRequest>(&routed);
   ASSERT_TRUE(req);
-  EXPECT_EQ(req->json, nlohmann::json::parse(body));
-  EXPECT_EQ(&load_json(*req, "ignored once built"), &req->json);
-  // The bytes the routed legs splice: the body itself, moved in once the route is known.
+  nlohmann::json members = whole;
+  members.erase("messages");
+  EXPECT_EQ(req->json, members);
+  EXPECT_EQ(req->prompt_chars, 2u);
+  // The bytes the routed legs splice: the body itself, moved in once the route is known; the
+  // messages are read from them when asked for.
   EXPECT_TRUE(req->source.empty());
   std::string kept = body;
-  EXPECT_EQ(&keep_body(*req, std::move(kept)), &req->json);
+  keep_body(*req, std::move(kept));
   EXPECT_EQ(req->source, body);
+  EXPECT_EQ(req->json, members);
+  nlohmann::json holder;
+  EXPECT_EQ(messages_of(*req, holder), whole["messages"]);
+  EXPECT_EQ(&messages_of(*req, holder), &holder);
+  // load_json completes the tree.
+  EXPECT_EQ(load_json(*req, body), whole);
+  EXPECT_EQ(&messages_of(*req, holder), &req->json["messages"]);
+
   auto direct = parse_chat_request(body, "other-alias");
   ASSERT_TRUE(std::get_if<ChatRequest>(&direct));
   EXPECT_TRUE(std::get<ChatRequest>(direct).json.is_null());
+  EXPECT_FALSE(std::get<ChatRequest>(direct).prompt_chars);
   EXPECT_TRUE(std::get<ChatRequest>(direct).source.empty());
-  // keep_body builds a tree not built yet.
+  // keep_body builds a tree not built yet, messages included.
   std::string again = body;
-  EXPECT_EQ(keep_body(std::get<ChatRequest>(direct), std::move(again)),
-            nlohmann::json::parse(body));
+  keep_body(std::get<ChatRequest>(direct), std::move(again));
+  EXPECT_EQ(std::get<ChatRequest>(direct).json, whole);
   EXPECT_EQ(std::get<ChatRequest>(direct).source, body);
+}
+
+// The routed parse counts the prompt as policies::prompt_stats counts it on the tree, and its
+// messages read back from the bytes are the tree's, whatever the body's shape.
+TEST(ParseChatRequest, TheRoutedCountAndMessagesAreTheTreesOnes) {
+  const std::vector<std::string> bodies = {
+      R"({"model":"auto","messages":[{"role":"system","content":"Be brief."},{"role":"user","content":"h\u00e9llo \ud83d\ude00"}]})",
+      R"({"model":"auto","messages":[{"role":"assistant","content":"not counted"},{"role":"tool","content":"nor this"},{"role":"developer","content":"dev"}]})",
+      R"({"model":"auto","messages":[{"role":"user","content":[{"type":"text","text":"one"},{"type":"image_url","image_url":{"url":"x"}},{"type":"text","text":"two"},{"text":"no type"},{"type":"text"},"odd",{"type":"text","text":5}]}]})",
+      R"({"model":"auto","messages":[{"role":"user","content":null},{"role":"user"},{"role":"user","content":"x","content":"last wins"},{"role":"assistant","role":"user","content":"counted"}]})",
+      R"({"model":"auto","messages":[{"role":"user","content":[{"type":"text","text":"a","text":"bb","type":"text"}]}]})",
+      // Repeated top-level keys: the bytes cannot be split into members; the tree keeps the last.
+      R"({"model":"auto","messages":[{"role":"user","content":"first"}],"messages":[{"role":"user","content":"second one"}]})",
+      "  {\"model\" : \"auto\" ,\n \"messages\" :\t[ {\"role\":\"user\",\"content\":\"spaced\"} ] "
+      "}  ",
+  };
+  for (const auto& body : bodies) {
+    const nlohmann::json whole = nlohmann::json::parse(body);
+    auto parsed = parse_chat_request(body, "auto");
+    auto* req = std::get_if<ChatRequest>(&parsed);
+    ASSERT_TRUE(req) << body << ": " << error_of(parsed)->message;
+    EXPECT_EQ(req->prompt_chars, policies::prompt_stats(whole["messages"]).chars) << body;
+    keep_body(*req, std::string(body));
+    nlohmann::json holder;
+    EXPECT_EQ(messages_of(*req, holder), whole["messages"]) << body;
+  }
 }
 
 TEST(ParseChatRequest, FlagsParsed) {
