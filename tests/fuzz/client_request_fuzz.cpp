@@ -21,6 +21,27 @@ namespace {
 
 using Parser = bhttp::request_parser<gw::RequestBody>;  // as the gateway reads requests
 
+// The body as the routed path reads it (its model named as the routing alias): the prompt
+// counted on simdjson's document and the messages read back from the bytes must be what the
+// whole tree (`whole`, built by load_json) says; a difference is a bug, reported as a crash.
+void check_routed(const std::string& body, const gw::chat::ChatRequest& whole) {
+  auto parsed = gw::chat::parse_chat_request(body, whole.model);
+  auto* routed = std::get_if<gw::chat::ChatRequest>(&parsed);
+  if (routed == nullptr) __builtin_trap();  // the same body was accepted above
+  const nlohmann::json& messages = whole.json.at("messages");
+  if (routed->prompt_chars &&
+      *routed->prompt_chars != gw::policies::prompt_stats(messages, false).chars) {
+    __builtin_trap();
+  }
+  gw::chat::keep_body(*routed, std::string(body));
+  nlohmann::json holder;
+  if (gw::chat::messages_of(*routed, holder) != messages) __builtin_trap();
+  gw::config::Model model;
+  model.name = routed->model;
+  model.upstream_model = "upstream";
+  (void)gw::chat::routed_body(*routed, model, false, true, nullptr, 2).text();
+}
+
 // What the gateway does with a complete request's body.
 void handle_body(const std::string& body) {
   auto parsed = gw::chat::parse_chat_request(body);
@@ -45,6 +66,7 @@ void handle_body(const std::string& body) {
   (void)gw::chat::direct_body(req, model, body, edits);
   (void)gw::chat::routed_body(req, model, true, true).text();
   (void)gw::chat::routed_edits(req, model, false);
+  check_routed(body, req);
 }
 
 }  // namespace
