@@ -33,7 +33,8 @@ class ShadowHooks final : public AnswerHooks {
 
 // The routing flow: the parsed request is kept for it (routing reads messages and tools).
 net::awaitable<void> answer_routed(Exchange& ex, ChatRequest& request) {
-  // Routing reads messages, tools, response_format; the client's bytes are not needed again.
+  // The client's bytes move into the request: every leg's body is spliced from them, and
+  // ex.req.body() is not read again.
   keep_body(request, std::move(ex.req.body()));
   ShadowHooks shadow(ex);
   FlowContext cx = context_of(ex, &shadow);

@@ -76,13 +76,13 @@ struct Flow {
   }
 };
 
-// The large model's messages after a draft (policies::escalation_messages). Not inline in the
-// flows: the request's messages, read from its bytes for this, would sit in a coroutine frame
-// for as long as the answer.
-nlohmann::json escalation_messages(const Flow& f, config::OnEscalate mode, std::string_view draft) {
+// The large model's messages when it refines `draft` (policies::escalation_messages). Not inline
+// in the flows: the request's messages, read from its bytes for this, would sit in a coroutine
+// frame for as long as the answer.
+nlohmann::json refine_messages(const Flow& f, std::string_view draft) {
   nlohmann::json read;
-  return policies::escalation_messages(mode, messages_of(f.request, read), draft,
-                                       f.routing.refine_prompt);
+  return policies::escalation_messages(config::OnEscalate::refine, messages_of(f.request, read),
+                                       draft, f.routing.refine_prompt);
 }
 
 // A whole (non-streamed) completion from one model, as it came, and what the judge and the
@@ -238,9 +238,12 @@ net::awaitable<void> hybrid_whole(Flow& f) {
 
   const auto mode =
       policies::escalation_mode(f.routing.on_escalate, !draft->draft.tool_calls.empty());
-  auto messages = escalation_messages(f, mode, draft->draft.text);
+  // Replace sends the request's own messages: the client's bytes, not a tree of them.
+  std::optional<nlohmann::json> refined;
+  if (mode == config::OnEscalate::refine) refined = refine_messages(f, draft->draft.text);
+  const nlohmann::json* messages = refined ? &*refined : nullptr;
   auto answer =
-      co_await call_whole(f, large, routed_body(f.request, large, false, false, &messages), error);
+      co_await call_whole(f, large, routed_body(f.request, large, false, false, messages), error);
   if (!answer) {
     if (f.routing.fallback) {  // the draft is the best answer there is
       f.decide(Route::fallback, draft_model, Reason::upstream_error);
@@ -454,7 +457,7 @@ net::awaitable<void> abandon_draft(Flow& f, upstream::ModelStream& call, SseRead
     co_await stream_on(f, *f.sc.escalate, Route::escalated, reason, nullptr);
     co_return;
   }
-  auto messages = escalation_messages(f, config::OnEscalate::refine, full.text);
+  auto messages = refine_messages(f, full.text);
   co_await stream_on(f, *f.sc.escalate, Route::escalated, reason, &messages);
 }
 

@@ -337,7 +337,7 @@ json& load_json(ChatRequest& request, std::string_view body) {
     request.json = json_tree(body);
     if (request.source.empty()) request.source.assign(body);
   } else if (!request.json.contains("messages")) {
-    request.json["messages"] = messages_in(body);
+    request.json["messages"] = messages_in(request.source.empty() ? body : request.source);
   }
   return request.json;
 }

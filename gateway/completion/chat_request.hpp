@@ -15,7 +15,7 @@ namespace gw::chat {
 struct ChatRequest {
   // The body as a tree; forwarded fields stay as the client sent them. Not built by
   // parse_chat_request for a body relayed unchanged (it never needs one: 30x the cost of
-  // validating a large body): null until load_json(), which a rewrite and prompt logging call.
+  // validating a large body): null until load_json() (prompt logging, tests) or keep_body().
   // For the routing alias, parse_chat_request builds it without `messages` (prompt_chars is
   // counted instead, and the legs splice the client's bytes): read them with messages_of().
   nlohmann::json json;
@@ -39,8 +39,9 @@ struct ChatRequest {
 std::variant<ChatRequest, http::OpenAiError> parse_chat_request(const std::string& body,
                                                                 std::string_view routed_model = {});
 
-// `request.json`, built from `body` (the bytes parse_chat_request accepted) unless already built,
-// `messages` included; `request.source` then holds a copy of `body` if it held nothing.
+// `request.json` with `messages`, built from `body` (the bytes parse_chat_request accepted) or
+// completed from `request.source` (or `body`) when built without them; when the tree was built
+// here, `request.source` then holds a copy of `body` if it held nothing.
 nlohmann::json& load_json(ChatRequest& request, std::string_view body);
 
 // `body` itself moved into `request.source`, and the tree built if parse_chat_request did not
@@ -50,6 +51,7 @@ void keep_body(ChatRequest& request, std::string&& body);
 
 // The request's `messages`: the tree's, or read from `request.source` into `holder` when the
 // tree was built without them (escalation and shadow judging need them; most requests do not).
+// Such a request must have had keep_body() or load_json() first: `source` holds the bytes.
 const nlohmann::json& messages_of(const ChatRequest& request, nlohmann::json& holder);
 
 // The tree of a body parse_chat_request accepted.

@@ -19,8 +19,7 @@ constexpr std::size_t kMinBorrowedBodyBytes = 16 * 1024;
 
 // `changed` (serialised) followed by the other members of `source` as sent, minus `dropped`.
 // Those are borrowed from a large `source`: members next to each other as one piece (with
-// whatever separates them there), so a body keeping all but its first members is one piece and
-// a brace.
+// whatever separates them there), separated by "," pieces, then a brace.
 std::optional<http::OutgoingBody> splice(std::string_view source, const nlohmann::json& changed,
                                          std::string_view dropped) {
   auto members = raw_members(source);
@@ -123,7 +122,8 @@ http::OutgoingBody routed_body(const ChatRequest& request, const config::Model& 
   nlohmann::json j = request.json;
   if (!messages && !j.contains("messages")) {  // a tree parse_chat_request built without them
     nlohmann::json read;
-    j["messages"] = messages_of(request, read);
+    messages_of(request, read);  // the tree has none: they are read into `read`
+    j["messages"] = std::move(read);
   }
   j["model"] = model.upstream_model;
   j["stream"] = stream;

@@ -18,7 +18,8 @@ std::string direct_body(const ChatRequest& request, const config::Model& model,
                         std::string client_body, StreamEdits& edits,
                         bool stream_usage_option = true);
 
-// The functions below read `request.json`: call load_json(request, body) first.
+// The functions below read `request.json`: call keep_body() (the routed path) or load_json()
+// first.
 
 // A leg of a routed (`auto`) request: the request with `messages` replaced when given, sent to
 // `model` as a stream or not, asking for logprobs when the judge needs them.

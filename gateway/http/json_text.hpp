@@ -17,7 +17,8 @@ inline constexpr int kMaxJsonDepth = 64;
 
 // Spare capacity past a body's last byte that lets simdjson read the body where it is (it reads
 // up to SIMDJSON_PADDING bytes beyond the end, and copies a body without that capacity: 1 MB more
-// copied per RAG request). Request bodies are read into strings reserved with it.
+// copied per RAG request). Request bodies sent with a Content-Length are read into strings
+// reserved with it.
 inline constexpr std::size_t kJsonReadPaddingBytes = 64;
 
 // Whether `text` nests arrays and objects at most `max_depth` deep (brackets in strings ignored).

@@ -7,6 +7,7 @@
 #include <cstddef>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace gw::http {
@@ -14,8 +15,7 @@ namespace gw::http {
 struct OutgoingBody {
   OutgoingBody() = default;
   // A body built whole (the common case) converts implicitly: it is simply the owned piece.
-  OutgoingBody(std::string whole)
-      : owned(std::move(whole)) {}  // NOLINT(google-explicit-constructor)
+  OutgoingBody(std::string whole) : owned(std::move(whole)) {}
 
   std::string owned;  // sent first
   // Then these, in order: views of bytes that outlive the call (the client's request, which the

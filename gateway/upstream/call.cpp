@@ -131,8 +131,10 @@ net::awaitable<CallError> Call::attempt(const std::string& head, const http::Out
   conn_ = std::move(conn);
 
   arm_timeout();
-  // Head and body in one gather write; no allocation for a body of up to three pieces.
-  boost::container::small_vector<net::const_buffer, 4> request{net::buffer(head),
+  // Head and body in one gather write; no allocation for a body of up to seven pieces (a
+  // routed leg's body spliced around members the client sent first, as the OpenAI SDK sends
+  // `messages` before `model`, is four or five).
+  boost::container::small_vector<net::const_buffer, 8> request{net::buffer(head),
                                                                net::buffer(body.owned)};
   for (std::string_view piece : body.borrowed) request.push_back(net::buffer(piece));
   auto [wec, wn] =

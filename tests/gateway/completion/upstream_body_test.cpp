@@ -19,11 +19,24 @@ ChatRequest request(const std::string& body) {
   return std::get<ChatRequest>(std::move(r));
 }
 
-// As the routed path has it: with the tree built (parse_chat_request does not build it).
+// With the whole tree built (parse_chat_request does not build one for a direct request).
 ChatRequest loaded(const std::string& body) {
   ChatRequest r = request(body);
   load_json(r, body);
   return r;
+}
+
+// As the routed path has it: parsed for the routing alias (the tree without `messages`), then
+// the client's bytes kept.
+ChatRequest routed(const std::string& body) {
+  auto r = parse_chat_request(body, "auto");
+  if (auto* e = std::get_if<http::OpenAiError>(&r)) {
+    ADD_FAILURE() << "test body rejected: " << e->message;
+    return {};
+  }
+  ChatRequest request = std::get<ChatRequest>(std::move(r));
+  keep_body(request, std::string(body));
+  return request;
 }
 
 config::Model model(std::string name, std::string upstream_model) {
@@ -136,7 +149,7 @@ const std::string kAuto =
     R"({"model":"auto","messages":[{"role":"user","content":"hi"}],"temperature":0.3,"stream":true,"stream_options":{"include_usage":false}})";
 
 TEST(RoutedBody, NonStreamLegWithLogprobs) {
-  auto j = json::parse(routed_body(loaded(kAuto), model("small", "qwen2.5:0.5b"),
+  auto j = json::parse(routed_body(routed(kAuto), model("small", "qwen2.5:0.5b"),
                                    /*stream=*/false, /*want_logprobs=*/true)
                            .text());
   EXPECT_EQ(j["model"], "qwen2.5:0.5b");
@@ -148,7 +161,7 @@ TEST(RoutedBody, NonStreamLegWithLogprobs) {
 }
 
 TEST(RoutedBody, StreamLegAsksForUsage) {
-  auto j = json::parse(routed_body(loaded(kAuto), model("big", "big"), true, false).text());
+  auto j = json::parse(routed_body(routed(kAuto), model("big", "big"), true, false).text());
   EXPECT_EQ(j["model"], "big");
   EXPECT_EQ(j["stream"], true);
   EXPECT_EQ(j["stream_options"]["include_usage"], true);
@@ -158,7 +171,7 @@ TEST(RoutedBody, StreamLegAsksForUsage) {
 TEST(RoutedBody, ClientLogprobsKept) {
   const std::string body =
       R"({"model":"auto","messages":[{"role":"user","content":"hi"}],"logprobs":true,"top_logprobs":2})";
-  auto j = json::parse(routed_body(loaded(body), model("big", "big"), false, false).text());
+  auto j = json::parse(routed_body(routed(body), model("big", "big"), false, false).text());
   EXPECT_EQ(j["logprobs"], true);
   EXPECT_EQ(j["top_logprobs"], 2);
 }
@@ -167,7 +180,7 @@ TEST(RoutedBody, MessagesReplaced) {
   json messages =
       json::parse(R"([{"role":"system","content":"be brief"},{"role":"user","content":"hi"}])");
   auto j =
-      json::parse(routed_body(loaded(kAuto), model("big", "big"), false, false, &messages).text());
+      json::parse(routed_body(routed(kAuto), model("big", "big"), false, false, &messages).text());
   EXPECT_EQ(j["messages"], messages);
 }
 
@@ -178,7 +191,7 @@ TEST(RoutedBody, OtherMembersAreTheClientsBytes) {
   const std::string body =
       "{ \"model\":\"auto\",\n \"messages\":[{\"role\":\"user\",\"content\":\"a}\\\"{[" + rag +
       "\"}],\"temperature\":0.50,\"metadata\":{\"k\":[1,{\"x\":\"}\"}]},\"stream\":true}";
-  const ChatRequest request = loaded(body);
+  const ChatRequest request = routed(body);
   const http::OutgoingBody sent = routed_body(request, model("small", "small"), false, false);
   // messages, temperature and metadata are next to each other: one piece, then the brace.
   ASSERT_EQ(sent.borrowed.size(), 2u);
@@ -196,12 +209,14 @@ TEST(RoutedBody, OtherMembersAreTheClientsBytes) {
 
 // A small body is copied into the leg's body: one piece, which owns its bytes.
 TEST(RoutedBody, ASmallBodyIsCopied) {
-  const http::OutgoingBody sent = routed_body(loaded(kAuto), model("big", "big"), false, false);
+  const http::OutgoingBody sent = routed_body(routed(kAuto), model("big", "big"), false, false);
   EXPECT_TRUE(sent.borrowed.empty());
   EXPECT_EQ(json::parse(sent.owned)["temperature"], 0.3);
 }
 
-// Spliced or re-serialised (a request without `source`), the upstream gets the same JSON.
+// Spliced from the routed request's bytes, or re-serialised from a whole tree (a request without
+// `source`), the upstream gets the same JSON; a routed body whose members cannot be spliced (a
+// repeated or escaped key) is re-serialised with the messages read back from its bytes.
 TEST(RoutedBody, SplicedEqualsReserialised) {
   const std::vector<std::string> bodies = {
       kAuto,
@@ -228,8 +243,8 @@ TEST(RoutedBody, SplicedEqualsReserialised) {
     for (bool stream : {false, true}) {
       for (bool logprobs : {false, true}) {
         for (const json* m : {static_cast<const json*>(nullptr), &messages}) {
-          const ChatRequest spliced = loaded(body);
-          ChatRequest tree_only = spliced;
+          const ChatRequest spliced = routed(body);
+          ChatRequest tree_only = loaded(body);
           tree_only.source.clear();
           const auto cfg = model("small", "qwen2.5:0.5b");
           EXPECT_EQ(json::parse(routed_body(spliced, cfg, stream, logprobs, m, 2).text()),
@@ -248,20 +263,20 @@ TEST(RoutedEdits, Table) {
   const std::string stream_usage_logprobs =
       R"({"model":"auto","stream":true,"stream_options":{"include_usage":true},"logprobs":true,"messages":[{"role":"user","content":"hi"}]})";
 
-  auto e = routed_edits(loaded(plain), model("small", "small"), false);
+  auto e = routed_edits(routed(plain), model("small", "small"), false);
   EXPECT_FALSE(e.any());
 
-  e = routed_edits(loaded(plain), model("small", "qwen2.5:0.5b"), true);
+  e = routed_edits(routed(plain), model("small", "qwen2.5:0.5b"), true);
   EXPECT_EQ(e.model, "small");
   EXPECT_TRUE(e.strip_logprobs);
   EXPECT_FALSE(e.drop_usage);
 
-  e = routed_edits(loaded(stream_no_usage), model("big", "big"), false);
+  e = routed_edits(routed(stream_no_usage), model("big", "big"), false);
   EXPECT_EQ(e.model, "");
   EXPECT_FALSE(e.strip_logprobs);
   EXPECT_TRUE(e.drop_usage);
 
-  e = routed_edits(loaded(stream_usage_logprobs), model("big", "big"), true);
+  e = routed_edits(routed(stream_usage_logprobs), model("big", "big"), true);
   EXPECT_FALSE(e.strip_logprobs);  // the client asked for them
   EXPECT_FALSE(e.drop_usage);      // and for usage
 }
