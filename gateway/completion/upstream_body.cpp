@@ -45,12 +45,11 @@ std::optional<http::OutgoingBody> splice(std::string_view source, const nlohmann
   std::size_t run_from = std::string_view::npos, run_to = 0;
   const auto end_run = [&] {
     if (run_from == std::string_view::npos) return;
-    if (out.size() > 1 || !body.borrowed.empty()) {
-      if (body.borrowed.empty()) {
-        out += ',';
-      } else {
-        put(",");
-      }
+    // A comma after what precedes: an earlier run (a piece), or the members set (owned).
+    if (!body.borrowed.empty()) {
+      put(",");
+    } else if (out.size() > 1) {
+      out += ',';
     }
     put(source.substr(run_from, run_to - run_from));
     run_from = std::string_view::npos;
