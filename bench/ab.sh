@@ -20,7 +20,9 @@ CONNS=${CONNS:-32} BODY_BYTES=${BODY_BYTES:-}
 source "$root/bench/cpu_clock.sh"
 T=$(mktemp -d)
 PIDS=()
-trap 'kill "${PIDS[@]}" 2>/dev/null || true; rm -rf "$T"' EXIT
+# The gateways' PIDs are in $T/*.pid: start_gateway runs in a command substitution, whose
+# additions to PIDS the parent never sees (each run used to leave gateway A running).
+trap 'kill "${PIDS[@]}" $(cat "$T"/*.pid 2>/dev/null) 2>/dev/null || true; rm -rf "$T"' EXIT
 
 taskset -c 1 "$SIM" --listen 127.0.0.1:0 >"$T/sim.out" 2>&1 & PIDS+=($!)
 for _ in $(seq 1 100); do grep -q listening "$T/sim.out" && break; sleep 0.05; done
