@@ -41,11 +41,11 @@ std::string refine_instruction(std::string_view refine_prompt, std::string_view 
   return out;
 }
 
-nlohmann::json escalation_messages(OnEscalate mode, const nlohmann::json& messages,
-                                   std::string_view draft, std::string_view refine_prompt) {
+nlohmann::json escalation_messages(OnEscalate mode, nlohmann::json messages, std::string_view draft,
+                                   std::string_view refine_prompt) {
   if (mode == OnEscalate::replace) return messages;
   const std::string safe_draft = utf8::sanitize(draft);
-  nlohmann::json out = messages.is_array() ? messages : nlohmann::json::array();
+  nlohmann::json out = messages.is_array() ? std::move(messages) : nlohmann::json::array();
   out.push_back({{"role", "assistant"}, {"content", safe_draft}});
   out.push_back({{"role", "user"},
                  {"content", utf8::sanitize(refine_instruction(refine_prompt, safe_draft))}});

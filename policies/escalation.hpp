@@ -34,7 +34,8 @@ std::string refine_instruction(std::string_view refine_prompt, std::string_view 
 // Invalid UTF-8 in the draft becomes U+FFFD so the body can be serialised.
 // A `messages` that is not an array is returned unchanged by replace and
 // treated as empty by refine.
-nlohmann::json escalation_messages(OnEscalate mode, const nlohmann::json& messages,
-                                   std::string_view draft, std::string_view refine_prompt);
+// `messages` is taken by value: a caller done with its tree moves it in (a RAG prompt's).
+nlohmann::json escalation_messages(OnEscalate mode, nlohmann::json messages, std::string_view draft,
+                                   std::string_view refine_prompt);
 
 }  // namespace gw::policies

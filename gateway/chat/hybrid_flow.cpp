@@ -81,8 +81,11 @@ struct Flow {
 // frame for as long as the answer.
 nlohmann::json refine_messages(const Flow& f, std::string_view draft) {
   nlohmann::json read;
-  return policies::escalation_messages(config::OnEscalate::refine, messages_of(f.request, read),
-                                       draft, f.routing.refine_prompt);
+  const nlohmann::json& messages = messages_of(f.request, read);
+  // Read from the bytes for this call only: moved in, not copied.
+  return policies::escalation_messages(
+      config::OnEscalate::refine, &messages == &read ? std::move(read) : nlohmann::json(messages),
+      draft, f.routing.refine_prompt);
 }
 
 // A whole (non-streamed) completion from one model, as it came, and what the judge and the
