@@ -2,6 +2,8 @@
 #
 #   out=$(cpu_during MS_FILE PID[,PID...] CMD...)   CMD's stdout; the processes' CPU in ms goes
 #                                                     to MS_FILE
+#   cpu_ticks PID...                                 utime+stime so far, in clock ticks (the
+#                                                     wrk stages: 5 s runs, ~300 ticks each)
 #
 # perf's task-clock when perf can count the processes (Debian's linux-perf): exact to the
 # microsecond. Otherwise utime+stime from /proc, in clock ticks (10 ms): a 4,000-request run of
@@ -15,8 +17,14 @@ else
   CPU_CLOCK="/proc ticks"
 fi
 
+cpu_ticks() {  # cpu_ticks PID...: utime+stime summed over the processes, clock ticks
+  local sum=0 p
+  for p in "$@"; do sum=$((sum + $(awk '{print $14+$15}' "/proc/$p/stat"))); done
+  echo "$sum"
+}
+
 cpu_during() {
-  local ms_file=$1 pids=$2 before after p
+  local ms_file=$1 pids=$2 before after
   shift 2
   if [[ $CPU_CLOCK == perf* ]]; then
     perf stat -e task-clock -x, -o "$ms_file.perf" -p "$pids" -- "$@"
@@ -24,9 +32,10 @@ cpu_during() {
     awk -F, '$3 == "task-clock" { print ($1 ~ /^[0-9.]+$/ ? $1 : 0) }' "$ms_file.perf" >"$ms_file"
     return
   fi
-  before=0 after=0
-  for p in ${pids//,/ }; do before=$((before + $(awk '{print $14+$15}' "/proc/$p/stat"))); done
+  # shellcheck disable=SC2086
+  before=$(cpu_ticks ${pids//,/ })
   "$@"
-  for p in ${pids//,/ }; do after=$((after + $(awk '{print $14+$15}' "/proc/$p/stat"))); done
+  # shellcheck disable=SC2086
+  after=$(cpu_ticks ${pids//,/ })
   echo $(((after - before) * 1000 / $(getconf CLK_TCK))) >"$ms_file"
 }

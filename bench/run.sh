@@ -52,7 +52,7 @@ want() { [[ " $STAGES " == *" $1 "* ]]; }   # want STAGE: is it in this run?
 RESULTS=${RESULTS:-$BUILD/bench}
 BENCH=$ROOT/bench
 # shellcheck source=bench/cpu_clock.sh
-source "$BENCH/cpu_clock.sh"  # cpu_during: the size runs' CPU, exact when perf can count it
+source "$BENCH/cpu_clock.sh"  # cpu_during (the size runs: exact when perf can count), cpu_ticks
 
 LOADAVG_START=$(cut -d" " -f1-3 /proc/loadavg)
 log() { echo "[bench $(date +%H:%M:%S)] $*" >&2; }
@@ -98,11 +98,6 @@ free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",
 wait_http() {  # wait_http URL: until it answers at all
   for _ in $(seq 1 200); do curl -s -o /dev/null "$1" && return 0; sleep 0.05; done
   echo "not answering: $1" >&2; return 1
-}
-cpu_ticks() {  # cpu_ticks PID...: utime+stime summed over the processes, clock ticks
-  local sum=0 p
-  for p in "$@"; do sum=$((sum + $(awk '{print $14+$15}' "/proc/$p/stat"))); done
-  echo "$sum"
 }
 rss_kb() { awk '/^VmRSS:/{print $2}' "/proc/$1/status"; }
 record() { printf '%s\n' "$*" | tr ' ' '\t' >>"$RES"; }
