@@ -108,6 +108,7 @@ net::awaitable<CallError> Call::start(http::OutgoingBody body, bool stream,
   if (!request_id.empty()) head.append("x-request-id: ").append(request_id).append("\r\n");
   head.append("Content-Length: ").append(std::to_string(body.size())).append("\r\n\r\n");
 
+  whole_ = !stream;
   bool retryable = false;
   CallError err = co_await attempt(head, body, true, retryable);
   if (err != CallError::none && retryable) err = co_await attempt(head, body, false, retryable);
@@ -147,6 +148,10 @@ net::awaitable<CallError> Call::attempt(const std::string& head, const http::Out
     co_return e;
   }
   leg_.sent = Clock::now();
+  // A pooled connection keeps no read buffer, and Beast reads what the buffer's spare capacity
+  // holds (512 bytes at least): a whole answer of 579 bytes took two reads, and a 100 KB one
+  // (logprobs) 200. A stream keeps its small buffer: thousands are held at once.
+  if (whole_) conn_->buffer.reserve(kWholeResponseReadBytes);
 
   // Interim responses (100 Continue, 103 Early Hints) come before the final one and are
   // skipped (RFC 9110 15.2): relaying one would leave the real answer for the next client.
@@ -189,9 +194,21 @@ net::awaitable<std::pair<CallError, std::size_t>> Call::read_into(char* data, st
     if (!conn_ || parser_->is_done()) co_return std::pair{CallError::none, std::size_t{0}};
     body.data = data;
     body.size = size;
-    arm_timeout();
-    auto [ec, n] = co_await conn_->visit(
-        [&](auto& s) { return bhttp::async_read_some(s, conn_->buffer, *parser_, kAsTuple); });
+    error_code ec;
+    // Body bytes that came with the head (or with the last read) are parsed here, without an
+    // I/O operation: Beast's read would post its completion for them, a scheduler round trip.
+    std::size_t parsed = 0;
+    if (conn_->buffer.size() > 0) {
+      parsed = parser_->put(conn_->buffer.data(), ec);
+      conn_->buffer.consume(parsed);
+      if (ec == bhttp::error::need_more) ec = {};
+    }
+    if (parsed == 0 && !ec) {  // nothing (whole) buffered: read
+      arm_timeout();
+      auto [rec, n] = co_await conn_->visit(
+          [&](auto& s) { return bhttp::async_read_some(s, conn_->buffer, *parser_, kAsTuple); });
+      ec = rec;
+    }
     if (ec == bhttp::error::need_buffer) ec = {};
     if (ec) {
       CallError e = failure(ec);

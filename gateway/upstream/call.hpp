@@ -70,6 +70,10 @@ class Call final : public ModelStream {
   static constexpr std::size_t kReadPieceBytes = 1024;
   // read_all reads into its output directly, in pieces of this size (no per-stream cost).
   static constexpr std::size_t kReadAllPieceBytes = 64 * 1024;
+  // The socket read buffer of a call answered whole (not streamed): one read holds a typical
+  // answer, head and body. Held only while the call runs (the pool drops it).
+  static constexpr std::size_t kWholeResponseReadBytes = 8 * 1024;
+  bool whole_ = false;  // the answer is read whole, not streamed
   std::array<char, kReadPieceBytes> buf_;
 };
 

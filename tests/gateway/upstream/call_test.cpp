@@ -181,6 +181,33 @@ TEST(CallReadAll, ChunkedBodyArrivesWhole) {
   EXPECT_EQ(out.body, body);
 }
 
+// A whole answer's head and body come in one read: the body's chunks are parsed from the read
+// buffer (chunk headers between them included) without another read.
+TEST(CallReadAll, SmallChunksReadWithTheHeadArriveWhole) {
+  const std::string body = pattern_body(700);
+  std::string chunked;
+  for (std::size_t at = 0; at < body.size(); at += 7) {
+    chunked.append(std::to_string(std::min<std::size_t>(7, body.size() - at)))
+        .append(";ext=1\r\n")
+        .append(body.substr(at, 7))
+        .append("\r\n");
+  }
+  chunked.append("0\r\n\r\n");
+  WholeOutcome out =
+      whole_call("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n" + chunked, 64 * 1024);
+  ASSERT_TRUE(out.finished);
+  EXPECT_EQ(out.err, CallError::none);
+  EXPECT_EQ(out.body, body);
+}
+
+TEST(CallReadAll, BadChunkReadWithTheHeadIsAProtocolError) {
+  WholeOutcome out = whole_call(
+      "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\nzz\r\nworld\r\n0\r\n\r\n",
+      64 * 1024);
+  ASSERT_TRUE(out.finished);
+  EXPECT_EQ(out.err, CallError::protocol);
+}
+
 TEST(CallReadAll, OneByteOverTheLimitIsTooLarge) {
   const std::string body = pattern_body(70 * 1024 + 1);
   const std::string answer =
