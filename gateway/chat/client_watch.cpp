@@ -24,8 +24,6 @@ std::shared_ptr<ClientWatch> ClientWatch::start(Exchange& ex,
   auto watch = std::make_shared<ClientWatch>(ex, cut_at);
   try {
     watch->cut_.async_wait([self = watch](const error_code& ec) { self->on_cut(ec); });
-    // A wait is not speculative: Asio re-arms the socket in epoll (EPOLL_CTL_MOD) to queue it,
-    // so a close or bytes that arrived while the request was read and routed are reported again.
     watch->wait_readable();
   } catch (...) {
     watch->stop();  // an armed handler must not outlive the exchange (out of memory)
@@ -56,9 +54,13 @@ void ClientWatch::wait_readable() {
   // Past the bound the client is not read any more: only the cut can end the watch now.
   if (ex_->client_buffer.size() >= kMaxPipelinedBytes) return;
   waiting_ = true;
-  ex_->client.socket().async_wait(
-      tcp::socket::wait_read,
-      [self = shared_from_this()](const error_code& ec) { self->on_readable(ec); });
+  // A peek, not async_wait: a wait is never speculative, so Asio re-arms the socket in epoll
+  // (an epoll_ctl per request) to have bytes or a close that came earlier reported again. A
+  // receive needs no re-arm: bytes or a close that came after the last read are either
+  // reported by epoll still, or already were, and then Asio tries the peek at once.
+  ex_->client.socket().async_receive(
+      net::buffer(&peeked_, 1), tcp::socket::message_peek,
+      [self = shared_from_this()](const error_code& ec, std::size_t) { self->on_readable(ec); });
 }
 
 void ClientWatch::on_readable(const error_code& ec) {

@@ -5,9 +5,9 @@
 // Callbacks, not a coroutine racing the work (`work || watch`): that cost a coroutine frame, two
 // co_spawn frames and a parallel group per request, ~1.4 KB for as long as a stream is held. The
 // work is not spawned either: it is cancelled through the signal bound to the session's own
-// coroutine (Exchange::cancel). The watch waits for readability instead of holding a read:
-// nothing is ever read into a buffer behind the session's back, so stopping it needs no wait
-// for a read to come back.
+// coroutine (Exchange::cancel). The watch peeks (MSG_PEEK) instead of holding a read: nothing is
+// ever read into a buffer behind the session's back, so stopping it needs no wait for a read to
+// come back.
 
 #include <memory>
 
@@ -54,7 +54,8 @@ class ClientWatch : public std::enable_shared_from_this<ClientWatch> {
   Exchange* ex_;  // null once stopped
   net::steady_timer cut_;
   Watched verdict_ = Watched::watching;
-  bool waiting_ = false;  // a readability wait is pending on the client socket
+  bool waiting_ = false;  // a peek is pending on the client socket
+  char peeked_ = 0;       // where the peek copies the byte it leaves in the socket
 };
 
 // Stops a watch when it goes out of scope, also when the coroutine holding it is destroyed
