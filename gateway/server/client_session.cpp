@@ -135,7 +135,17 @@ net::awaitable<void> reply_too_large(ThreadContext& t, beast::tcp_stream& stream
 net::awaitable<error_code> read_body_within(beast::tcp_stream& stream, beast::flat_buffer& buffer,
                                             bhttp::request_parser<RequestBody>& parser,
                                             std::chrono::milliseconds allowance) {
-  if (parser.is_done()) co_return error_code{};  // no body (a GET): nothing to wait for
+  // A body that came with the head (most do) is parsed here: no timer, no read operation.
+  parser.eager(true);
+  while (!parser.is_done() && buffer.size() > 0) {
+    error_code ec;
+    const std::size_t used = parser.put(buffer.data(), ec);
+    buffer.consume(used);
+    if (ec == bhttp::error::need_more) break;  // the rest is still on its way
+    if (ec) co_return ec;
+    if (used == 0) break;
+  }
+  if (parser.is_done()) co_return error_code{};  // no body (a GET), or all of it was here
   enum class Timer { armed, fired, disarmed };
   auto state = std::make_shared<Timer>(Timer::armed);
   stream.expires_never();
