@@ -28,10 +28,10 @@ enum class Watched {
 
 class ClientWatch : public std::enable_shared_from_this<ClientWatch> {
  public:
-  // Watches `ex`'s client until stop(); at `cut_at` the work is cut. When the client goes or the
-  // cut comes, ex.cancel is emitted (cancellation_type::all): what the session awaits ends. Bytes
-  // the client has already sent (or its close) count, not only those after the next readiness
-  // event.
+  // Watches `ex`'s client until stop(), from a few milliseconds in (kPeekAfter); at `cut_at`
+  // the work is cut. When the client goes or the cut comes, ex.cancel is emitted
+  // (cancellation_type::all): what the session awaits ends. Bytes the client has already sent
+  // (or its close) count, not only those after the next readiness event.
   static std::shared_ptr<ClientWatch> start(Exchange& ex, net::steady_timer::time_point cut_at);
 
   explicit ClientWatch(Exchange& ex, net::steady_timer::time_point cut_at);
@@ -44,6 +44,7 @@ class ClientWatch : public std::enable_shared_from_this<ClientWatch> {
   void stop() noexcept;
 
  private:
+  void arm_cut();
   void wait_readable();
   void on_readable(const error_code& ec);
   void on_cut(const error_code& ec);
@@ -51,8 +52,10 @@ class ClientWatch : public std::enable_shared_from_this<ClientWatch> {
   bool take_pipelined();
   void end(Watched why);
 
-  Exchange* ex_;  // null once stopped
-  net::steady_timer cut_;
+  Exchange* ex_;           // null once stopped
+  net::steady_timer cut_;  // wakes the watch to start peeking, then at cut_at_ to cut
+  net::steady_timer::time_point cut_at_;
+  bool peeking_ = false;  // the client is watched (kPeekAfter has passed)
   Watched verdict_ = Watched::watching;
   bool waiting_ = false;  // a peek is pending on the client socket
   char peeked_ = 0;       // where the peek copies the byte it leaves in the socket
