@@ -56,10 +56,7 @@ struct ThreadContext {
   };
   // Declared before ioc: a session erases its own entry (RAII), also when ioc destroys it.
   std::list<ClientEntry> clients;
-  // One thread runs it, and only that thread touches its sockets: the others post to it (drain,
-  // cut). So Asio skips the per-socket lock it takes on every operation and readiness event;
-  // its scheduler stays locked for those posts.
-  net::io_context ioc{BOOST_ASIO_CONCURRENCY_HINT_UNSAFE_IO};
+  net::io_context ioc{1};  // one thread runs it: Asio may skip locking
   unsigned index = 0;
   HandlerDeps deps;  // what this thread's handlers get: its streams, its io_context, the logs
 };
