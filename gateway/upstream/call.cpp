@@ -3,6 +3,7 @@
 #include "gateway/upstream/connection.hpp"
 
 #include <boost/asio/write.hpp>
+#include <boost/beast/core/read_size.hpp>
 #include <boost/beast/ssl.hpp>
 #include <boost/container/small_vector.hpp>
 
@@ -34,7 +35,8 @@ std::string_view to_string(CallError e) {
 
 namespace {
 
-// Bounded: an upstream response head larger than this is not an LLM server talking.
+// Bounded: an upstream response head, or a chunk header (extensions included) or trailers,
+// larger than this is not an LLM server talking.
 constexpr std::uint32_t kMaxUpstreamHeaderBytes = 64 * 1024;
 
 CallError classify(const error_code& ec) {
@@ -189,37 +191,55 @@ net::awaitable<CallError> Call::attempt(const std::string& head, const http::Out
 }
 
 net::awaitable<std::pair<CallError, std::size_t>> Call::read_into(char* data, std::size_t size) {
+  BOOST_ASSERT(size > 0);  // no room would parse nothing, forever
   auto& body = parser_->get().body();
   for (;;) {
     if (!conn_ || parser_->is_done()) co_return std::pair{CallError::none, std::size_t{0}};
     body.data = data;
     body.size = size;
-    error_code ec;
-    // Body bytes that came with the head (or with the last read) are parsed here, without an
-    // I/O operation: Beast's read would post its completion for them, a scheduler round trip.
-    std::size_t parsed = 0;
+    // What is buffered (body bytes that came with the head, or with the last read) is parsed
+    // here, and the socket is read only when it holds nothing parseable: Beast's read would
+    // post its completion even for buffered bytes, and parse them again before reading.
+    error_code ec = bhttp::error::need_more;
+    std::size_t used = 0;
     if (conn_->buffer.size() > 0) {
-      parsed = parser_->put(conn_->buffer.data(), ec);
-      conn_->buffer.consume(parsed);
-      if (ec == bhttp::error::need_more) ec = {};
+      used = parser_->put(conn_->buffer.data(), ec);
+      conn_->buffer.consume(used);
+      if (ec == bhttp::error::need_buffer) ec = {};
     }
-    if (parsed == 0 && !ec) {  // nothing (whole) buffered: read
-      arm_timeout();
-      auto [rec, n] = co_await conn_->visit(
-          [&](auto& s) { return bhttp::async_read_some(s, conn_->buffer, *parser_, kAsTuple); });
-      ec = rec;
-    }
-    if (ec == bhttp::error::need_buffer) ec = {};
+    if (ec == bhttp::error::need_more && used == 0) ec = co_await read_more();
+    if (ec == bhttp::error::need_more) ec = {};  // a chunk header's start only: parse on
     if (ec) {
       CallError e = failure(ec);
       conn_.reset();
       leg_.error = to_string(e);
       co_return std::pair{e, std::size_t{0}};
     }
-    std::size_t got = size - body.size;
+    const std::size_t got = size - body.size;
     if (got > 0) co_return std::pair{CallError::none, got};
-    // Framing bytes only (a chunk header): read on.
+    // Framing bytes only (a chunk header), or new bytes to parse: on.
   }
+}
+
+net::awaitable<error_code> Call::read_more() {
+  // A whole answer past its first read is large: read it in large pieces (the pool drops the
+  // buffer). A stream's buffer stays as small as its events.
+  const std::size_t want =
+      whole_ ? kReadAllPieceBytes : beast::read_size(conn_->buffer, kReadAllPieceBytes);
+  // Buffered and not parseable yet: a chunk header or the trailers, still arriving. Beast bounds
+  // neither (a chunk's extensions have no limit): without this, an upstream sending one without
+  // end grew the buffer until its timeout.
+  if (conn_->buffer.size() >= kMaxUpstreamHeaderBytes) co_return bhttp::error::header_limit;
+  arm_timeout();
+  auto [ec, n] = co_await conn_->visit(
+      [&](auto& s) { return s.async_read_some(conn_->buffer.prepare(want), kAsTuple); });
+  conn_->buffer.commit(n);
+  if (ec != net::error::eof) co_return ec;
+  // The upstream closed: that ends a body framed by the close, and truncates any other.
+  if (!parser_->got_some()) co_return bhttp::error::end_of_stream;
+  error_code eof;
+  parser_->put_eof(eof);
+  co_return eof;
 }
 
 net::awaitable<std::pair<CallError, std::string_view>> Call::read_some() {

@@ -52,6 +52,9 @@ class Call final : public ModelStream {
                                     bool allow_reuse, bool& retryable);
   // Reads the next body bytes into [data, data + size): how many (0: the body ended).
   net::awaitable<std::pair<CallError, std::size_t>> read_into(char* data, std::size_t size);
+  // Reads what the upstream sends next into the connection's buffer (the error when it cannot;
+  // a close, given to the parser, ends a body framed by it).
+  net::awaitable<error_code> read_more();
   // Sets the socket deadline for the next wait: the model's timeout, or the request deadline.
   void arm_timeout();
   // The CallError for a failed read or write, telling the request deadline from a timeout.
