@@ -11,12 +11,11 @@ namespace gw::chat {
 
 namespace {
 
-// Bounded: bytes a client may pipeline while its previous request is being answered.
-constexpr std::size_t kMaxPipelinedBytes = 1024 * 1024;
 // The client is peeked at only once the work has run this long. Most requests through a local
 // gateway (short answers, cache hits, errors) end sooner, and a peek costs a syscall (Asio tries
-// it at once) and an operation on each of them; a client that leaves within this time is noticed
-// at its end, and its upstream call cut then.
+// it at once) and an operation on each of them. A client that leaves within this time is noticed
+// when it has passed (its upstream call cut then), or by the session's next read or write if the
+// work ended first.
 constexpr auto kPeekAfter = std::chrono::milliseconds(5);
 // One non-blocking read takes up to this much (on the stack, so an idle watch costs the
 // connection's buffer nothing).
@@ -91,7 +90,7 @@ void ClientWatch::on_readable(const error_code& ec) {
 
 void ClientWatch::on_cut(const error_code& ec) {
   if (ec || !ex_ || verdict_ != Watched::watching) return;
-  if (!peeking_) {  // the work outlasted kPeekAfter: watch the client from now on
+  if (!peeking_ && Clock::now() < cut_at_) {  // the work outlasted kPeekAfter: watch the client
     peeking_ = true;
     try {
       wait_readable();

@@ -18,6 +18,10 @@ namespace gw {
 
 using Request = bhttp::request<RequestBody>;
 
+// Bounded: bytes a client may pipeline while its previous request is being answered (they wait
+// in Exchange::client_buffer for the next request).
+inline constexpr std::size_t kMaxPipelinedBytes = 1024 * 1024;
+
 class Exchange final : public ClientResponse {
  public:
   // `cancel` is bound to the coroutine that runs this exchange: emitting it cancels whatever

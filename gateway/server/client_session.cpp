@@ -130,22 +130,32 @@ net::awaitable<void> reply_too_large(ThreadContext& t, beast::tcp_stream& stream
       "request_too_large");
 }
 
+// Reads of a request body take up to this much at a time.
+constexpr std::size_t kBodyReadBytes = 64 * 1024;
+
+// The connection's read buffer holds what is not parsed yet: a head, the body bytes of one read,
+// a chunk header, pipelined bytes. Beast bounds none of it on its own (a chunk header's
+// extensions have no limit): a client sending one without end grew the buffer at line rate
+// until the body's deadline. Past this, reading fails (buffer_overflow: a 400).
+std::size_t client_buffer_limit(const config::Server& limits) {
+  return std::max<std::size_t>(kMaxPipelinedBytes, limits.max_header_bytes + kBodyReadBytes);
+}
+
 // Reads the rest of the body within `allowance`. On expiry the read is cancelled, not the
 // socket closed (tcp_stream's own timeout closes it), so the 408 can still be delivered.
 net::awaitable<error_code> read_body_within(beast::tcp_stream& stream, beast::flat_buffer& buffer,
                                             bhttp::request_parser<RequestBody>& parser,
                                             std::chrono::milliseconds allowance) {
-  // A body that came with the head (most do) is parsed here: no timer, no read operation.
-  parser.eager(true);
-  while (!parser.is_done() && buffer.size() > 0) {
+  if (parser.is_done()) co_return error_code{};  // no body (a GET): nothing to wait for
+  // A sized body that came whole with its head (most do) is parsed here: no timer, no read
+  // operation. Only whole: Beast's read parses what is buffered again before reading more.
+  const auto remaining = parser.content_length_remaining();
+  if (remaining && buffer.size() >= *remaining) {
     error_code ec;
-    const std::size_t used = parser.put(buffer.data(), ec);
-    buffer.consume(used);
-    if (ec == bhttp::error::need_more) break;  // the rest is still on its way
-    if (ec) co_return ec;
-    if (used == 0) break;
+    parser.eager(true);
+    buffer.consume(parser.put(buffer.data(), ec));
+    if (ec || parser.is_done()) co_return ec;
   }
-  if (parser.is_done()) co_return error_code{};  // no body (a GET), or all of it was here
   enum class Timer { armed, fired, disarmed };
   auto state = std::make_shared<Timer>(Timer::armed);
   stream.expires_never();
@@ -160,7 +170,6 @@ net::awaitable<error_code> read_body_within(beast::tcp_stream& stream, beast::fl
   // a 1 KiB buffer was ~1,000 reads, 3/4 of the CPU of such a request (docs/benchmarks.md).
   // Reads of up to kBodyReadBytes instead; the buffer shrinks back afterwards, so a keep-alive
   // or streaming connection does not hold on to it.
-  constexpr std::size_t kBodyReadBytes = 64 * 1024;
   constexpr std::size_t kKeptBufferBytes = 4096;
   const std::size_t expected = parser.content_length().value_or(0);
   if (expected > buffer.capacity()) buffer.reserve(std::min(expected, kBodyReadBytes));
@@ -359,6 +368,7 @@ net::awaitable<void> serve_connection(ThreadContext& t, beast::tcp_stream& strea
     // runs on the config current once its head has arrived (snapped again below).
     RequestParser parser;  // a fresh parser per message
     ServingSnapshot snap = rt.config.current();
+    buffer.max_size(client_buffer_limit(snap->cfg->server));
     const bool has_head = co_await read_head(t, stream, buffer, parser, snap, first);
     if (!has_head) break;
     snap = rt.config.current();  // this request's config: the one current when its head arrived

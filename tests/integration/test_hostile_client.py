@@ -172,6 +172,37 @@ class FramingTest(GatewayCase):
                                 and e.get("path") == CHAT)
         self.assertIsNotNone(ev, self.gw.output()[-2000:])
 
+    def test_endless_chunk_extension_is_refused_with_bounded_memory(self):
+        # Beast bounds neither a chunk header's extensions nor its read buffer: a client sending
+        # one chunk header without end would grow the gateway's buffer at line rate until the
+        # body's deadline. The buffer is bounded: a 400 comes after about 1 MiB, not a 408 after
+        # the whole flood was held (what follows the 400 is drained, not kept).
+        def peak_rss_kib():
+            with open(f"/proc/{self.gw.pid}/status") as f:
+                return next(int(l.split()[1]) for l in f if l.startswith("VmHWM:"))
+
+        before = peak_rss_kib()
+        mark = self.gw.mark()
+        s = raw_connect(self.gw.port)
+        sent = 0
+        flood = 48 * 1024 * 1024
+        try:
+            s.sendall(head_of(b"POST", CHAT.encode(), [b"Host: x", b"Content-Type: application/json",
+                                                       b"Transfer-Encoding: chunked"]) + b"1;ext=")
+            piece = b"a" * 65536
+            while sent < flood:
+                s.sendall(piece)
+                sent += len(piece)
+        except OSError:
+            pass  # refused and closed mid-flood: what is asked
+        finally:
+            s.close()
+        self.assertLess(peak_rss_kib() - before, 16 * 1024, "KiB of peak RSS added")
+        ev = self.gw.wait_event("request", start=mark, predicate=lambda e: e.get("path") == CHAT)
+        self.assertIsNotNone(ev, self.gw.output()[-2000:])
+        self.assertEqual(ev.get("status"), 400, ev)
+        self.assertEqual(request(self.gw.port, "GET", "/v1/models")[0], 200)
+
     def test_slow_body_gets_408_delivered(self):
         mark = self.gw.mark()
         payload = head_of(b"POST", CHAT.encode(), [b"Host: x", b"Content-Type: application/json",
