@@ -7,10 +7,6 @@
 
 namespace gw::api {
 
-namespace {
-constexpr std::size_t kMaxLoggedPromptBytes = 2048;  // as for chat
-}  // namespace
-
 std::string named_models(const config::Config& cfg) {
   std::string out;
   for (const auto& m : cfg.models) out.append(out.empty() ? "" : ", ").append(m.name);
@@ -34,7 +30,8 @@ net::awaitable<void> handle_passthrough(Exchange& ex, const Endpoint& endpoint) 
     for (const char* key : {"input", "prompt"}) {
       auto it = request.json.find(key);
       if (it != request.json.end() && it->is_string()) {
-        ex.trace.prompt = it->get_ref<const std::string&>().substr(0, kMaxLoggedPromptBytes);
+        ex.trace.prompt =
+            ex.serving->secrets.cut(it->get_ref<const std::string&>(), kMaxLoggedPromptBytes);
       }
     }
   }

@@ -13,8 +13,6 @@ namespace gw::chat {
 
 namespace {
 
-constexpr std::size_t kMaxLoggedPromptBytes = 2048;
-
 // The routing flow's hooks, answered by shadow escalation for this request.
 class ShadowHooks final : public AnswerHooks {
  public:
@@ -63,8 +61,8 @@ net::awaitable<void> handle_chat(Exchange& ex) {
   ex.trace.model_requested = request.model;
   ex.trace.stream = request.stream;
   if (ex.logs_prompts()) {
-    ex.trace.prompt =
-        last_user_text(load_json(request, ex.req.body())).substr(0, kMaxLoggedPromptBytes);
+    ex.trace.prompt = ex.serving->secrets.cut(last_user_text(load_json(request, ex.req.body())),
+                                              kMaxLoggedPromptBytes);
   }
 
   if (request.model == ex.cfg().routing.model_alias) {

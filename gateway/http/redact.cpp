@@ -32,6 +32,11 @@ std::string SecretRedactor::apply(std::string_view text) const {
   return out;
 }
 
+std::string SecretRedactor::cut(std::string_view text, std::size_t max_bytes) const {
+  if (holds_secret(text)) return apply(text).substr(0, max_bytes);
+  return std::string(text.substr(0, max_bytes));
+}
+
 void SecretRedactor::apply(OpenAiError& e) const {
   if (secrets_.empty()) return;
   e.message = apply(e.message);
@@ -48,7 +53,8 @@ SecretRedactor secrets_of(const config::Config& cfg) {
 
 void redact_log_fields(const SecretRedactor& secrets, RequestTrace& trace) {
   if (secrets.empty()) return;
-  for (std::string* text : {&trace.path, &trace.error, &trace.prompt}) {
+  for (std::string* text : {&trace.path, &trace.error, &trace.prompt, &trace.decision.prompt_text,
+                            &trace.decision.draft_text}) {
     if (secrets.holds_secret(*text)) *text = secrets.apply(*text);
   }
 }

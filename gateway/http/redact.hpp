@@ -30,6 +30,9 @@ class SecretRedactor {
 
   // `text` with every occurrence of every secret replaced by kRedactedMarker.
   std::string apply(std::string_view text) const;
+  // At most `max_bytes` of `text` for a log, cut only after its secrets are redacted: a key
+  // straddling the cut would leave its first bytes in the log.
+  std::string cut(std::string_view text, std::size_t max_bytes) const;
   // Whether `text` holds a secret (cheaper than apply when nothing needs replacing).
   bool holds_secret(std::string_view text) const;
   // Every text field of an error.
@@ -42,8 +45,8 @@ class SecretRedactor {
 // The secrets a config knows: every model's upstream API key and the gateway's client keys.
 SecretRedactor secrets_of(const config::Config& cfg);
 
-// The request's logged text (path, error, prompt) without secrets: a client may put its key in a
-// query string or a prompt.
+// The request's logged text (path, error, prompt, the decision log's prompt and draft) without
+// secrets: a client may put its key in a query string or a prompt, an upstream in its answer.
 void redact_log_fields(const SecretRedactor& secrets, RequestTrace& trace);
 
 }  // namespace gw::http

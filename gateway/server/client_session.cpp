@@ -39,13 +39,8 @@ std::string next_request_id(const ThreadContext& t, std::string_view from_client
   return buf;
 }
 
-// The request target for the log, cut short only after the keys in it are redacted: a key
-// straddling the cut would leave its first bytes in the log.
-std::string logged_target(const http::SecretRedactor& secrets, std::string_view target) {
-  constexpr std::size_t kMaxLoggedTargetBytes = 256;
-  if (secrets.holds_secret(target)) return secrets.apply(target).substr(0, kMaxLoggedTargetBytes);
-  return std::string(target.substr(0, kMaxLoggedTargetBytes));
-}
+// Bounded: the request target as logged.
+constexpr std::size_t kMaxLoggedTargetBytes = 256;
 
 // Keeps in-flight accounting exact on every exit path, exceptions included.
 class InflightGuard {
@@ -101,7 +96,7 @@ net::awaitable<void> reply_unreadable(ThreadContext& t, beast::tcp_stream& strea
   Exchange ex(t.deps, stream, buffer, partial, snap, no_work);
   ex.keep_alive = false;
   ex.trace.method = bhttp::to_string(partial.method());
-  ex.trace.path = logged_target(snap->secrets, partial.target());
+  ex.trace.path = snap->secrets.cut(partial.target(), kMaxLoggedTargetBytes);
   ex.trace.request_id = next_request_id(t, {});
   co_await ex.reply_error(http::make_error(status, std::move(message), std::move(code)));
   ex.trace.finished = Clock::now();
@@ -332,7 +327,7 @@ net::awaitable<bool> answer(ThreadContext& t, beast::tcp_stream& stream, beast::
   ExchangeInFlight published(entry, ex);
   ex.trace.request_id = next_request_id(t, req["x-request-id"]);
   ex.trace.method = bhttp::to_string(req.method());
-  ex.trace.path = logged_target(snap->secrets, req.target());
+  ex.trace.path = snap->secrets.cut(req.target(), kMaxLoggedTargetBytes);
   stream.expires_at(ex.deadline);
   std::string failure;  // a handler's exception: a bug, but never a silent one
   try {

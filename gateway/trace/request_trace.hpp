@@ -33,6 +33,9 @@ struct UpstreamLeg {
   std::string_view error;  // why the call failed ("connect", "timeout", "bad_response", ...)
 };
 
+// Bounded: the prompt text logged with server.log_prompts (the last user message, or `input`).
+inline constexpr std::size_t kMaxLoggedPromptBytes = 2048;
+
 struct RequestTrace {
   Clock::time_point received{};    // request fully read
   Clock::time_point first_byte{};  // first body byte of the answer sent to the client
@@ -49,7 +52,7 @@ struct RequestTrace {
   bool stream = false;
   std::uint64_t bytes_out = 0;
   std::string error;   // a short cause for the log, never prompt text
-  std::string prompt;  // only with server.log_prompts (debug)
+  std::string prompt;  // only with server.log_prompts (debug), at most kMaxLoggedPromptBytes
 
   UpstreamLeg legs[2];
   int leg_count = 0;

@@ -306,6 +306,19 @@ class LargeDraftTest(HostileCase):
         self.assertOwnAnswer(model="auto", times=1)
 
 
+class LoggedPromptTest(HostileCase):
+    # server.log_prompts: the logged prompt is cut at 2048 bytes only after keys are redacted
+    server = {"log_prompts": True}
+
+    def test_client_key_straddling_the_logged_prompt_cut_is_not_logged(self):
+        mark = self.gw.mark()
+        status, _, body = self.post(chat("hostile", "x" * 2044 + CLIENT_KEY + " tail"))
+        self.assertEqual(status, 200, body)
+        ev = self.request_line(mark)
+        self.assertTrue(ev.get("prompt", "").startswith("x" * 2044 + "[red"), ev)
+        self.assertNotIn("x" + CLIENT_KEY[:4], self.gw.output())
+
+
 class HoldWindowBoundTest(HostileCase):
     # 10: the hold window is bounded in bytes and time, not only in tokens
     routing_stream = {"hold_tokens": 24, "hold_max_bytes": 65536, "hold_max_ms": 1500}

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "gateway/trace/request_trace.hpp"
+
 namespace gw::http {
 namespace {
 
@@ -39,6 +41,30 @@ TEST(SecretRedactor, EveryErrorField) {
   EXPECT_EQ(e.type, "[redacted]");
   EXPECT_EQ(e.param, "[redacted]");
   EXPECT_EQ(e.code, "[redacted]");
+}
+
+// A key straddling the cut is redacted first: none of its bytes is left before the cut.
+TEST(SecretRedactor, CutsOnlyAfterRedacting) {
+  SecretRedactor r({"client-key-5678"});
+  EXPECT_EQ(r.cut("abc client-key-5678 def", 6), "abc [r");
+  EXPECT_EQ(r.cut("abc client-key-5678 def", 100), "abc [redacted] def");
+  EXPECT_EQ(r.cut("no key in this text", 5), "no ke");
+}
+
+TEST(RedactLogFields, EveryLoggedTextTheDecisionLogsToo) {
+  SecretRedactor r({"client-key-5678"});
+  RequestTrace t;
+  t.path = "/v1/chat/completions?key=client-key-5678";
+  t.error = "client-key-5678";
+  t.prompt = "say client-key-5678";
+  t.decision.prompt_text = "user: client-key-5678";
+  t.decision.draft_text = "your key is client-key-5678";
+  redact_log_fields(r, t);
+  EXPECT_EQ(t.path, "/v1/chat/completions?key=[redacted]");
+  EXPECT_EQ(t.error, "[redacted]");
+  EXPECT_EQ(t.prompt, "say [redacted]");
+  EXPECT_EQ(t.decision.prompt_text, "user: [redacted]");
+  EXPECT_EQ(t.decision.draft_text, "your key is [redacted]");
 }
 
 }  // namespace
