@@ -228,7 +228,6 @@ TEST(CallReadAll, BadChunkReadWithTheHeadIsAProtocolError) {
 // Beast bounds no chunk header: one whose extensions never end is refused at
 // kMaxUpstreamHeaderBytes, not buffered until the deadline.
 TEST(CallReadAll, EndlessChunkExtensionIsAProtocolError) {
-  const auto started = Clock::now();
   WholeOutcome out = whole_call(
       "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5;ext=" + std::string(200 * 1024, 'a'),
       64 * 1024 * 1024);
