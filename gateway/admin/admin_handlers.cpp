@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "gateway/log/access_log.hpp"
+#include "gateway/log/decision_log.hpp"
 #include "gateway/metrics/metrics.hpp"
 #include "gateway/upstream/pool.hpp"
 
@@ -86,17 +87,26 @@ net::awaitable<void> handle_readyz(Exchange& ex) {
   co_await ex.reply(any ? 200 : 503, body.dump(), "application/json");
 }
 
+namespace {
+
+// The logs count what they lose on their own threads; a counter catches up at scrape time.
+void catch_up(prometheus::Counter& counter, std::uint64_t count) {
+  const auto total = static_cast<double>(count);
+  const double seen = counter.Value();
+  if (total > seen) counter.Increment(total - seen);
+}
+
+}  // namespace
+
 net::awaitable<void> handle_metrics(Exchange& ex) {
   auto& metrics = ex.deps.metrics;
   std::string text;
   if (metrics) {
     metrics->refresh_process_metrics();
-    // The access log counts what it drops; the counter catches up at scrape time.
-    if (const AccessLog* log = ex.deps.log) {
-      auto dropped = static_cast<double>(log->dropped_lines());
-      double seen = metrics->log_lines_dropped.Value();
-      if (dropped > seen) metrics->log_lines_dropped.Increment(dropped - seen);
-    }
+    if (const AccessLog* log = ex.deps.log)
+      catch_up(metrics->log_lines_dropped, log->dropped_lines());
+    catch_up(metrics->decision_log_lines_dropped, decision_log().dropped_lines());
+    catch_up(metrics->decision_log_write_errors, decision_log().write_errors());
     text = prometheus::TextSerializer().Serialize(metrics->registry->Collect());
   }
   co_await ex.reply(200, std::move(text), "text/plain; version=0.0.4; charset=utf-8");

@@ -155,6 +155,18 @@ Metrics::Metrics()
                             .Help("Log lines dropped because stdout did not keep up")
                             .Register(*registry)
                             .Add({})),
+      decision_log_lines_dropped(
+          prometheus::BuildCounter()
+              .Name("gateway_decision_log_lines_dropped_total")
+              .Help("Decision-log lines dropped because the file writer did not keep up")
+              .Register(*registry)
+              .Add({})),
+      decision_log_write_errors(
+          prometheus::BuildCounter()
+              .Name("gateway_decision_log_write_errors_total")
+              .Help("Decision-log lines lost because the file could not be opened or written")
+              .Register(*registry)
+              .Add({})),
       resident_memory_bytes_(
           gauge(*registry, "process_resident_memory_bytes", "Resident memory size in bytes.")),
       virtual_memory_bytes_(

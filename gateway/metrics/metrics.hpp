@@ -91,6 +91,9 @@ class Metrics {
   prometheus::Counter& reloads_failed;
   prometheus::Counter& drain_cut_requests;  // in flight when drain_timeout_ms passed
   prometheus::Counter& log_lines_dropped;   // set at scrape time from the access log's count
+  // Set at scrape time from the decision log's counts (routing.decision_log).
+  prometheus::Counter& decision_log_lines_dropped;
+  prometheus::Counter& decision_log_write_errors;
 
   // Escalation reasons are a fixed set: their children exist from the start.
   prometheus::Counter& escalation(std::string_view reason);

@@ -12,7 +12,8 @@ import subprocess
 import tempfile
 import unittest
 
-from harness import GATEWAY_BIN, Gateway, GatewayCase, ModuleSim, SSEStream, chat, config_yaml, request, run_check_config
+from harness import (GATEWAY_BIN, Gateway, GatewayCase, ModuleSim, SSEStream, chat, config_yaml, request,
+                     metric_value, run_check_config, wait_metric)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 FIXTURES = os.path.join(os.path.dirname(HERE), "evaluation", "fixtures", "routellm")
@@ -466,6 +467,28 @@ class TestDecisionLogToCalibrate(unittest.TestCase):
         base = config_yaml(SIM.port).split("routing:")[0] + "routing:\n  draft: phi-4-mini\n  escalate: gpt-oss-20b\n"
         code, text, _ = run_check_config(base + snippet)
         self.assertEqual(code, 0, text + "\n" + base + snippet)
+
+
+class TestDecisionLogLossIsCounted(unittest.TestCase):
+    """The decision log is written on a thread of its own, which has no one to tell when a line is
+    lost: /metrics counts lines it could not write and lines a full backlog dropped."""
+
+    def test_lines_the_file_refuses_are_counted(self):
+        d = tempfile.mkdtemp(prefix="gw-decisions-")
+        try:
+            path = os.path.join(d, "decisions.jsonl")
+            os.mkdir(path)  # a directory where the file should be: every open fails
+            gw = Gateway(config_yaml(SIM.port, routing={"decision_log": path}))
+            try:
+                for i in range(3):
+                    status, _, body = request(gw.port, "POST", CHAT, body=chat("auto", "q%d" % i), timeout=5)
+                    self.assertEqual(status, 200, body)
+                self.assertEqual(wait_metric(gw, "gateway_decision_log_write_errors_total", None, 3), 3)
+                self.assertEqual(metric_value(gw.metrics(), "gateway_decision_log_lines_dropped_total"), 0)
+            finally:
+                gw.close()
+        finally:
+            shutil.rmtree(d, ignore_errors=True)
 
 
 if __name__ == "__main__":
