@@ -235,8 +235,8 @@ net::awaitable<error_code> Call::read_more() {
       [&](auto& s) { return s.async_read_some(conn_->buffer.prepare(want), kAsTuple); });
   conn_->buffer.commit(n);
   if (ec != net::error::eof) co_return ec;
-  // The upstream closed: that ends a body framed by the close, and truncates any other.
-  if (!parser_->got_some()) co_return bhttp::error::end_of_stream;
+  // The upstream closed (after its head: read_more reads bodies only): that ends a body framed
+  // by the close, and truncates any other.
   error_code eof;
   parser_->put_eof(eof);
   co_return eof;
